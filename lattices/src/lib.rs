@@ -1,0 +1,1 @@
+//! Abstract domains for eBPF scalars (being written).

@@ -1,0 +1,1 @@
+//! The live kernel verifier as an oracle (being written).

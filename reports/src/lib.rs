@@ -1,0 +1,1 @@
+//! Renders analysis results (being written).
