@@ -1,1 +1,49 @@
-//! (being written)
+//! The generic fixpoint engine: an [`Analysis`] (domain, entry state, transfer per node and
+//! per edge) solved over a graph in Bourdoncle's weak topological order ([`Wto`]), with
+//! widening at component heads ([`WideningPolicy`]) and a descending (narrowing) phase,
+//! under a [`Budget`].
+//!
+//! Shaped like `rustc_mir_dataflow`: the engine knows nothing of eBPF. The analysis gives
+//! the semantics; the WTO gives the iteration order; the policy gives the delays.
+//! See [`solve`] for the iteration strategy and the monotonicity it relies on.
+
+mod budget;
+mod lattice_shim;
+mod solve;
+mod widening;
+pub mod wto;
+
+#[cfg(test)]
+mod mock;
+
+pub use budget::Budget;
+pub use lattice_shim::{Lattice, Thresholds};
+pub use solve::{solve, Fixpoint, FixpointError, FixpointStats};
+pub use widening::WideningPolicy;
+pub use wto::{Wto, WtoElement};
+
+use petgraph::graph::NodeIndex;
+
+/// A forward dataflow analysis over a `DiGraph<Self::Node, Self::Edge>`.
+///
+/// The engine relies on the transfer functions being *monotone* (`a ⊑ b` implies
+/// `f(a) ⊑ f(b)`) and on `transfer_node`/`transfer_edge` mapping bottom to bottom; see
+/// [`solve`] for what happens when they are not.
+pub trait Analysis {
+    type Domain: Lattice;
+    type Node;
+    type Edge;
+
+    /// The state on entry to the entry node.
+    fn entry_state(&self) -> Self::Domain;
+
+    /// Transfer through a node (basic block), in place. Never called on bottom.
+    fn transfer_node(&self, node: NodeIndex, weight: &Self::Node, state: &mut Self::Domain);
+
+    /// Transfer along an edge (branch refinement); may return bottom (infeasible edge).
+    /// Never called with a bottom `state`.
+    fn transfer_edge(&self, edge: &Self::Edge, source: NodeIndex, target: NodeIndex, state: &Self::Domain) -> Self::Domain;
+
+    /// Constants the domain's widening may stop at before going to infinity.
+    fn thresholds(&self) -> &Thresholds;
+}
