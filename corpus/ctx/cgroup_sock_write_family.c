@@ -1,0 +1,11 @@
+// bpf_sock->family is read-only.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+SEC("cgroup/sock_create")
+int cgroup_sock_write_family(struct bpf_sock *sk)
+{
+	sk->family = 2;
+	return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";
