@@ -94,10 +94,10 @@ impl Lattice for Env {
         let mut r = self.clone();
         for (a, b) in r.0.iter_mut().zip(&newer.0) {
             if b.hi > a.hi {
-                a.hi = t.values().iter().map(|&v| v as i64).find(|&v| v >= b.hi).unwrap_or(i64::MAX);
+                a.hi = t.above_i64(b.hi);
             }
             if b.lo < a.lo {
-                a.lo = t.values().iter().rev().map(|&v| v as i64).find(|&v| v <= b.lo).unwrap_or(i64::MIN);
+                a.lo = t.below_i64(b.lo);
             }
         }
         r

@@ -8,7 +8,6 @@
 //! See [`solve`] for the iteration strategy and the monotonicity it relies on.
 
 mod budget;
-mod lattice_shim;
 mod solve;
 mod widening;
 pub mod wto;
@@ -17,7 +16,7 @@ pub mod wto;
 mod mock;
 
 pub use budget::Budget;
-pub use lattice_shim::{Lattice, Thresholds};
+pub use lattices::{Lattice, Thresholds};
 pub use solve::{solve, Fixpoint, FixpointError, FixpointStats};
 pub use widening::WideningPolicy;
 pub use wto::{Wto, WtoElement};

@@ -291,7 +291,7 @@ mod tests {
         budget: Budget,
     ) -> Result<Fixpoint<Env>, FixpointError> {
         let wto = Wto::new(g, NodeIndex::new(0));
-        let mock = Mock { thresholds: Thresholds::new(thresholds) };
+        let mock = Mock { thresholds: Thresholds::from_constants(thresholds) };
         solve(g, NodeIndex::new(0), &wto, &mock, &policy, &budget)
     }
 
@@ -456,7 +456,7 @@ mod tests {
         // Post-fixpoint check on every edge.
         for e in g.edge_indices() {
             let (s, t) = g.edge_endpoints(e).unwrap();
-            let mock = Mock { thresholds: Thresholds::default() };
+            let mock = Mock { thresholds: Thresholds::none() };
             let out = mock.transfer_edge(&g[e], s, t, &f.exit[s.index()]);
             assert!(out.leq(&f.entry[t.index()]), "edge {s:?}->{t:?}: {out:?} vs {:?}", f.entry[t.index()]);
         }
@@ -491,7 +491,7 @@ mod tests {
         let big = program(vec![vec![]; 5], &[(0, 1, Guard::Always), (1, 4, Guard::Always)]);
         let small = program(vec![vec![]; 2], &[(0, 1, Guard::Always)]);
         let wto = Wto::new(&big, NodeIndex::new(0));
-        let mock = Mock { thresholds: Thresholds::default() };
+        let mock = Mock { thresholds: Thresholds::none() };
         let err = solve(&small, NodeIndex::new(0), &wto, &mock, &WideningPolicy::default(), &Budget::unlimited()).unwrap_err();
         assert_eq!(err, FixpointError::WtoMismatch { node: 4, node_count: 2 });
     }
