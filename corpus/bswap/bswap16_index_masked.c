@@ -1,4 +1,4 @@
-// bpf_ntohs(x) & 15 is a valid index into the 16-entry array.
+// bpf_ntohs(x) & 15 is a valid index into the 16-entry array (the swapped value goes through a volatile stack slot so clang keeps the be16).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -16,7 +16,8 @@ struct {
 SEC("xdp")
 int bswap16_index_masked(struct xdp_md *ctx)
 {
-	__u32 key = 0, i = bpf_ntohs((__u16)ctx->rx_queue_index) & 15;
+	volatile __u16 be = bpf_ntohs((__u16)ctx->rx_queue_index);
+	__u32 key = 0, i = be & 15;
 	struct val *v = bpf_map_lookup_elem(&table, &key);
 
 	if (!v)

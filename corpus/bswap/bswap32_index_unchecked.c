@@ -1,4 +1,4 @@
-// A byte-swapped value is as unknown as its input: using bpf_ntohl(x) as an array index without a bound check is refused.
+// A byte-swapped value is as unknown as its input: using bpf_ntohl(x) as an array index without a bound check is refused (clang emits be64 then a shift and mask that keeps it unbounded within 0..0x3fffffffc).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
