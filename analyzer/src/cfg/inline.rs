@@ -19,7 +19,13 @@ pub(crate) struct Inlined {
 
 impl Inlined {
     /// Creates frame instance of function `f`, adding its blocks; returns its index.
-    fn new_frame(&mut self, lay: &Layout, f: usize, frame: FrameInstance, config: &CfgConfig) -> Result<usize, CfgError> {
+    fn new_frame(
+        &mut self,
+        lay: &Layout,
+        f: usize,
+        frame: FrameInstance,
+        config: &CfgConfig,
+    ) -> Result<usize, CfgError> {
         let blocks = lay.blocks.get(f).map(Vec::as_slice).unwrap_or(&[]);
         let total = self.graph.node_count() + blocks.len();
         if total > config.max_blocks {
@@ -115,7 +121,11 @@ pub(crate) fn inline(insns: &[Insn], lay: &Layout, config: &CfgConfig) -> Result
         }
         if let Some(refs) = lay.func_refs.get(f) {
             for &(pc, callee) in refs {
-                inl.callbacks.push(Callback { frame: fr, pc, func_start: lay.starts.get(callee).copied().unwrap_or(0) });
+                inl.callbacks.push(Callback {
+                    frame: fr,
+                    pc,
+                    func_start: lay.starts.get(callee).copied().unwrap_or(0),
+                });
             }
         }
         fr += 1;

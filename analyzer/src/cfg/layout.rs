@@ -127,7 +127,9 @@ pub(crate) fn layout(insns: &[Insn], config: &CfgConfig) -> Result<Layout, CfgEr
             Insn::LdImm64 { .. } if !matches!(insns.get(pc + 1), Some(Insn::LdImm64Tail)) => {
                 return Err(CfgError::InvalidLdImm64 { pc });
             }
-            Insn::LdImm64Tail if !matches!(pc.checked_sub(1).and_then(|p| insns.get(p)), Some(Insn::LdImm64 { .. })) => {
+            Insn::LdImm64Tail
+                if !matches!(pc.checked_sub(1).and_then(|p| insns.get(p)), Some(Insn::LdImm64 { .. })) =>
+            {
                 return Err(CfgError::InvalidLdImm64 { pc });
             }
             _ => {}
@@ -142,8 +144,7 @@ pub(crate) fn layout(insns: &[Insn], config: &CfgConfig) -> Result<Layout, CfgEr
     // check_subprogs: jumps stay in their function; last insn is exit or ja.
     for f in 0..lay.starts.len() {
         let (s, e) = (lay.starts[f], lay.end(f));
-        for pc in s..e {
-            let insn = &insns[pc];
+        for (pc, insn) in insns.iter().enumerate().take(e).skip(s) {
             if let Some(t) = insn.jump_target(pc) {
                 if t < s as i64 || t >= e as i64 {
                     return Err(CfgError::JumpOutOfRange { pc, target: t });

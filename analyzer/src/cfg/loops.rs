@@ -29,11 +29,7 @@ pub struct Loop {
 impl Cfg {
     /// Edges whose target is at or before their source in the WTO (each enters a loop head).
     pub fn back_edges(&self) -> Vec<EdgeIndex> {
-        self.graph
-            .edge_references()
-            .filter(|e| self.wto.is_back_edge(e.source(), e.target()))
-            .map(|e| e.id())
-            .collect()
+        self.graph.edge_references().filter(|e| self.wto.is_back_edge(e.source(), e.target())).map(|e| e.id()).collect()
     }
 
     /// Whether `n` heads a loop.

@@ -222,12 +222,7 @@ fn call_inlined_per_call_site() {
     assert_eq!(ranges(&cfg), vec![(0, 0, 0), (0, 1, 1), (0, 2, 3), (1, 4, 5), (2, 4, 5)]);
     assert_eq!(
         edges(&cfg),
-        vec![
-            (0, 3, EdgeKind::Call),
-            (3, 1, EdgeKind::Return),
-            (1, 4, EdgeKind::Call),
-            (4, 2, EdgeKind::Return),
-        ]
+        vec![(0, 3, EdgeKind::Call), (3, 1, EdgeKind::Return), (1, 4, EdgeKind::Call), (4, 2, EdgeKind::Return),]
     );
     assert_eq!(cfg.block_at(1, 5), Some(n(3)));
     assert_eq!(cfg.block_at(2, 4), Some(n(4)));

@@ -41,7 +41,13 @@ pub trait Analysis {
 
     /// Transfer along an edge (branch refinement); may return bottom (infeasible edge).
     /// Never called with a bottom `state`.
-    fn transfer_edge(&self, edge: &Self::Edge, source: NodeIndex, target: NodeIndex, state: &Self::Domain) -> Self::Domain;
+    fn transfer_edge(
+        &self,
+        edge: &Self::Edge,
+        source: NodeIndex,
+        target: NodeIndex,
+        state: &Self::Domain,
+    ) -> Self::Domain;
 
     /// Constants the domain's widening may stop at before going to infinity.
     fn thresholds(&self) -> &Thresholds;

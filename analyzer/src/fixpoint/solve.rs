@@ -72,7 +72,9 @@ pub enum FixpointError {
     VisitBudgetExceeded { visits: u64, limit: u64 },
     #[error("analysis deadline passed after {visits} node visits")]
     DeadlinePassed { visits: u64 },
-    #[error("weak topological order does not match the graph: it orders node {node} but the graph has {node_count} nodes")]
+    #[error(
+        "weak topological order does not match the graph: it orders node {node} but the graph has {node_count} nodes"
+    )]
     WtoMismatch { node: usize, node_count: usize },
 }
 
@@ -464,7 +466,10 @@ mod tests {
 
     #[test]
     fn unreachable_nodes_stay_bottom() {
-        let g = program(vec![vec![Stmt::Set(X, 1)], vec![], vec![Stmt::Set(X, 2)]], &[(0, 1, Guard::Always), (2, 1, Guard::Always)]);
+        let g = program(
+            vec![vec![Stmt::Set(X, 1)], vec![], vec![Stmt::Set(X, 2)]],
+            &[(0, 1, Guard::Always), (2, 1, Guard::Always)],
+        );
         let f = run(&g, WideningPolicy::default(), vec![], Budget::unlimited()).unwrap();
         assert!(f.entry[2].is_bottom());
         assert_eq!(x_at_entry(&f, 1), Itv::cst(1));
@@ -473,7 +478,8 @@ mod tests {
     #[test]
     fn visit_budget_exceeded_is_an_error() {
         let g = counting_loop();
-        let err = run(&g, WideningPolicy { delay: 100, narrowing_iterations: 0 }, vec![], Budget::visits(5)).unwrap_err();
+        let err =
+            run(&g, WideningPolicy { delay: 100, narrowing_iterations: 0 }, vec![], Budget::visits(5)).unwrap_err();
         assert_eq!(err, FixpointError::VisitBudgetExceeded { visits: 6, limit: 5 });
     }
 
@@ -492,7 +498,8 @@ mod tests {
         let small = program(vec![vec![]; 2], &[(0, 1, Guard::Always)]);
         let wto = Wto::new(&big, NodeIndex::new(0));
         let mock = Mock { thresholds: Thresholds::none() };
-        let err = solve(&small, NodeIndex::new(0), &wto, &mock, &WideningPolicy::default(), &Budget::unlimited()).unwrap_err();
+        let err = solve(&small, NodeIndex::new(0), &wto, &mock, &WideningPolicy::default(), &Budget::unlimited())
+            .unwrap_err();
         assert_eq!(err, FixpointError::WtoMismatch { node: 4, node_count: 2 });
     }
 

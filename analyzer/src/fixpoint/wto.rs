@@ -404,10 +404,7 @@ mod tests {
     #[test]
     fn bourdoncle_example() {
         // The example of Bourdoncle's paper (renumbered from 0): 0 1 (2 3 (4 5) 6) 7
-        let w = wto(
-            8,
-            &[(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 4), (5, 6), (6, 2), (6, 7), (1, 7)],
-        );
+        let w = wto(8, &[(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 4), (5, 6), (6, 2), (6, 7), (1, 7)]);
         assert_eq!(w.to_string(), "0 1 (2 3 (4 5) 6) 7");
         assert_eq!(w.depth(NodeIndex::new(5)), Some(2));
         assert_eq!(w.depth(NodeIndex::new(6)), Some(1));
