@@ -323,3 +323,52 @@ fn million_insn_straight_line() {
     assert_eq!(cfg.graph.node_count(), 1_000_000);
     assert_eq!(cfg.wto.len(), 1_000_000);
 }
+
+// ---- with the solver ----
+
+/// Counts blocks executed in `x`: checks that `Cfg`, its WTO and `solve` fit together.
+struct BlockCounter {
+    thresholds: crate::fixpoint::Thresholds,
+}
+
+impl crate::fixpoint::Analysis for BlockCounter {
+    type Domain = crate::fixpoint::mock::Env;
+    type Node = Block;
+    type Edge = EdgeKind;
+    fn entry_state(&self) -> Self::Domain {
+        use crate::fixpoint::mock::Itv;
+        crate::fixpoint::mock::Env([Itv::cst(0), Itv::cst(0)])
+    }
+    fn transfer_node(&self, _n: NodeIndex, b: &Block, s: &mut Self::Domain) {
+        let x = &mut s.0[0];
+        x.lo = x.lo.saturating_add(1);
+        if x.hi != i64::MAX {
+            x.hi += 1;
+        }
+        s.0[1] = crate::fixpoint::mock::Itv::cst(b.frame as i64);
+    }
+    fn transfer_edge(&self, _e: &EdgeKind, _s: NodeIndex, _t: NodeIndex, st: &Self::Domain) -> Self::Domain {
+        st.clone()
+    }
+    fn thresholds(&self) -> &crate::fixpoint::Thresholds {
+        &self.thresholds
+    }
+}
+
+#[test]
+fn solver_runs_on_inlined_cfg() {
+    use crate::fixpoint::{mock::Itv, solve, Budget, Lattice, WideningPolicy};
+    // main: 0 r1 = 0 ; 1 call f(5) ; 2 r1 += 1 ; 3 if r1 < 3 goto 1 ; 4 exit ; f: 5 exit
+    let cfg = build(&[mov(1, 0), call_local(3), add(1, 1), jlt(1, 3, -3), exit(), exit()]).unwrap();
+    let a = BlockCounter { thresholds: crate::fixpoint::Thresholds::none() };
+    let f = solve(&cfg.graph, cfg.entry, &cfg.wto, &a, &WideningPolicy::default(), &Budget::unlimited()).unwrap();
+    let exit_block = cfg.block_at(0, 4).unwrap();
+    let callee = cfg.block_at(1, 5).unwrap();
+    assert!(!f.entry[exit_block.index()].is_bottom());
+    // The callee instance is entered from frame 0 and returns to it.
+    assert_eq!(f.entry[callee.index()].0[1], Itv::cst(0));
+    assert_eq!(f.exit[callee.index()].0[1], Itv::cst(1));
+    // Blocks before the exit: at least 0(b0) 1(b1) 2(f) 3(b2) — loop count unbounded above.
+    assert_eq!(f.entry[exit_block.index()].0[0].lo, 4);
+    assert_eq!(f.entry[exit_block.index()].0[0].hi, i64::MAX);
+}

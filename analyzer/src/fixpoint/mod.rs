@@ -13,7 +13,7 @@ mod widening;
 pub mod wto;
 
 #[cfg(test)]
-mod mock;
+pub(crate) mod mock;
 
 pub use budget::Budget;
 pub use lattices::{Lattice, Thresholds};
