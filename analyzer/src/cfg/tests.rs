@@ -342,9 +342,7 @@ impl crate::fixpoint::Analysis for BlockCounter {
     fn transfer_node(&self, _n: NodeIndex, b: &Block, s: &mut Self::Domain) {
         let x = &mut s.0[0];
         x.lo = x.lo.saturating_add(1);
-        if x.hi != i64::MAX {
-            x.hi += 1;
-        }
+        x.hi = x.hi.saturating_add(1);
         s.0[1] = crate::fixpoint::mock::Itv::cst(b.frame as i64);
     }
     fn transfer_edge(&self, _e: &EdgeKind, _s: NodeIndex, _t: NodeIndex, st: &Self::Domain) -> Self::Domain {
