@@ -26,6 +26,7 @@ fn probe() -> bool {
         name: "probe",
         log_level: 0,
         log_size: 0,
+        attach_btf_id: 0,
     });
     res.fd.is_ok()
 }

@@ -7,13 +7,28 @@
 pub enum OracleError {
     /// `BPF_MAP_CREATE` failed for a map the program uses, even after the fixups.
     #[error("program `{program}`: creating map `{map}` (type {map_type}) failed: errno {errno} ({})", errno_name(*errno))]
-    MapCreate { program: String, map: String, map_type: u32, errno: i32 },
+    MapCreate {
+        program: String,
+        map: String,
+        map_type: u32,
+        errno: i32,
+    },
     /// Writing a global data map's initial value, or freezing it, failed.
     #[error("program `{program}`: initialising map `{map}` failed in {step}: errno {errno} ({})", errno_name(*errno))]
-    MapInit { program: String, map: String, step: &'static str, errno: i32 },
+    MapInit {
+        program: String,
+        map: String,
+        step: &'static str,
+        errno: i32,
+    },
     /// An `LD_IMM64` refers to a map index the object does not have.
     #[error("program `{program}`: insn {pc} refers to map index {index}, but the object has {map_count} maps")]
-    BadMapIndex { program: String, pc: usize, index: i32, map_count: usize },
+    BadMapIndex {
+        program: String,
+        pc: usize,
+        index: i32,
+        map_count: usize,
+    },
     /// An `LD_IMM64` is the program's last instruction, so it has no second slot.
     #[error("program `{program}`: LD_IMM64 at insn {pc} has no second slot")]
     TruncatedLdImm64 { program: String, pc: usize },
@@ -50,9 +65,17 @@ mod tests {
 
     #[test]
     fn messages_name_program_and_map() {
-        let e = OracleError::MapCreate { program: "xdp_prog".into(), map: "events".into(), map_type: 27, errno: libc::EINVAL };
+        let e = OracleError::MapCreate {
+            program: "xdp_prog".into(),
+            map: "events".into(),
+            map_type: 27,
+            errno: libc::EINVAL,
+        };
         let s = e.to_string();
-        assert!(s.contains("xdp_prog") && s.contains("events") && s.contains("EINVAL"), "{s}");
+        assert!(
+            s.contains("xdp_prog") && s.contains("events") && s.contains("EINVAL"),
+            "{s}"
+        );
         assert_eq!(errno_name(libc::EACCES), "EACCES");
         assert_eq!(errno_name(12345), "errno");
     }

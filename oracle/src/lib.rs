@@ -10,6 +10,7 @@
 //! Needs root (or CAP_BPF + CAP_PERFMON for most program types); `bpf_available` says
 //! whether this process can load programs at all.
 
+mod attach;
 mod available;
 mod error;
 mod load;

@@ -4,7 +4,8 @@
 //! `LD_IMM64` with `BPF_PSEUDO_MAP_IDX` (src 5) / `BPF_PSEUDO_MAP_IDX_VALUE` (src 6)
 //! into `BPF_PSEUDO_MAP_FD` (src 1) / `BPF_PSEUDO_MAP_VALUE` (src 2) with the new fd,
 //! and calls `BPF_PROG_LOAD` with the program type, expected attach type, license
-//! (`"GPL"` when the object has none, as the reference run did) and kern_version.
+//! (`"GPL"` when the object has none, as the reference run did), kern_version, and for
+//! tracing/LSM programs the vmlinux BTF id of the attach target named by the section.
 //! When the log does not fit (`ENOSPC`) it retries with the size the kernel asked for
 //! (`log_true_size`), up to `LoadOptions::max_log_size`; past that the verdict comes
 //! from a log-level-4 (statistics only) load and the log is the kernel's tail of the
@@ -115,14 +116,23 @@ fn is_stats_line(line: &str) -> bool {
 pub(crate) fn parse_processed(log: &str) -> Option<u64> {
     log.lines().rev().find_map(|l| {
         let l = l.trim();
-        let rest = l.strip_prefix("processed ").or_else(|| l.split_once("Processed ").map(|(_, r)| r))?;
+        let rest = l
+            .strip_prefix("processed ")
+            .or_else(|| l.split_once("Processed ").map(|(_, r)| r))?;
         rest.split_whitespace().next()?.parse().ok()
     })
 }
 
 /// The number in `verification time N usec`.
 pub(crate) fn parse_verification_time(log: &str) -> Option<u64> {
-    log.lines().rev().find_map(|l| l.trim().strip_prefix("verification time ")?.split_whitespace().next()?.parse().ok())
+    log.lines().rev().find_map(|l| {
+        l.trim()
+            .strip_prefix("verification time ")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
 }
 
 /// Instructions with map references turned into fds, and the fds that must outlive the load.
@@ -132,7 +142,12 @@ struct PatchedInsns {
 }
 
 /// Creates the maps `prog` uses and rewrites its `LD_IMM64` map references.
-fn patch_maps(obj: &Object, prog: &Program, cfg: MapConfig, fixups: &mut Vec<String>) -> Result<PatchedInsns, OracleError> {
+fn patch_maps(
+    obj: &Object,
+    prog: &Program,
+    cfg: MapConfig,
+    fixups: &mut Vec<String>,
+) -> Result<PatchedInsns, OracleError> {
     let mut map_fds: BTreeMap<usize, OwnedFd> = BTreeMap::new();
     let mut insns = prog.insns.clone();
     let mut pc = 0;
@@ -143,15 +158,21 @@ fn patch_maps(obj: &Object, prog: &Program, cfg: MapConfig, fixups: &mut Vec<Str
             continue;
         }
         if pc + 1 >= insns.len() {
-            return Err(OracleError::TruncatedLdImm64 { program: prog.name.clone(), pc });
-        }
-        if insn.src == 5 || insn.src == 6 {
-            let index = usize::try_from(insn.imm).ok().filter(|&i| i < obj.maps.len()).ok_or_else(|| OracleError::BadMapIndex {
+            return Err(OracleError::TruncatedLdImm64 {
                 program: prog.name.clone(),
                 pc,
-                index: insn.imm,
-                map_count: obj.maps.len(),
-            })?;
+            });
+        }
+        if insn.src == 5 || insn.src == 6 {
+            let index = usize::try_from(insn.imm)
+                .ok()
+                .filter(|&i| i < obj.maps.len())
+                .ok_or_else(|| OracleError::BadMapIndex {
+                    program: prog.name.clone(),
+                    pc,
+                    index: insn.imm,
+                    map_count: obj.maps.len(),
+                })?;
             let fd = match map_fds.get(&index) {
                 Some(fd) => fd.as_raw_fd(),
                 None => {
@@ -163,7 +184,12 @@ fn patch_maps(obj: &Object, prog: &Program, cfg: MapConfig, fixups: &mut Vec<Str
                             map_type: def.map_type,
                             errno: f.errno,
                         },
-                        step => OracleError::MapInit { program: prog.name.clone(), map: def.name.clone(), step, errno: f.errno },
+                        step => OracleError::MapInit {
+                            program: prog.name.clone(),
+                            map: def.name.clone(),
+                            step,
+                            errno: f.errno,
+                        },
                     })?;
                     let raw = fd.as_raw_fd();
                     map_fds.insert(index, fd);
@@ -176,7 +202,10 @@ fn patch_maps(obj: &Object, prog: &Program, cfg: MapConfig, fixups: &mut Vec<Str
         pc += 2;
     }
     let bytes = insns.iter().flat_map(|i| i.to_bytes()).collect();
-    Ok(PatchedInsns { bytes, _map_fds: map_fds })
+    Ok(PatchedInsns {
+        bytes,
+        _map_fds: map_fds,
+    })
 }
 
 /// The license string to pass: the object's, up to its first NUL, or `"GPL"`.
@@ -198,7 +227,9 @@ fn license_for(obj: &Object, fixups: &mut Vec<String>) -> CString {
 /// `prog` should be one of `obj.programs` (its map indices refer to `obj.maps`).
 pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<KernelVerdict, OracleError> {
     if prog.insns.is_empty() {
-        return Err(OracleError::EmptyProgram { program: prog.name.clone() });
+        return Err(OracleError::EmptyProgram {
+            program: prog.name.clone(),
+        });
     }
     let mut fixups = Vec::new();
     // BTF only matters here for maps that name BTF key/value types (spin locks, timers, kptrs).
@@ -207,16 +238,37 @@ pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<
         (Some(bytes), true) if !bytes.is_empty() => match sys::btf_load(bytes) {
             Ok(fd) => Some(fd),
             Err((errno, log)) => {
-                let last = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
-                fixups.push(format!("BTF refused by the kernel (errno {errno}: {last}): loaded without BTF"));
+                let last = log
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                fixups.push(format!(
+                    "BTF refused by the kernel (errno {errno}: {last}): loaded without BTF"
+                ));
                 None
             }
         },
         _ => None,
     };
-    let cfg = MapConfig { fallbacks: opts.map_fallbacks, btf_fd: btf.as_ref().map(|f| f.as_raw_fd()) };
+    let cfg = MapConfig {
+        fallbacks: opts.map_fallbacks,
+        btf_fd: btf.as_ref().map(|f| f.as_raw_fd()),
+    };
     let patched = patch_maps(obj, prog, cfg, &mut fixups)?;
     let license = license_for(obj, &mut fixups);
+    let attach_btf_id = match crate::attach::attach_btf_id(prog) {
+        None => 0,
+        Some(Ok(id)) => id,
+        Some(Err(name)) => {
+            fixups.push(format!(
+                "attach target {name} not found in vmlinux BTF: attach_btf_id 0"
+            ));
+            0
+        }
+    };
     let level = opts.log_level.clamp(1, 2) | if opts.stats { LOG_STATS } else { 0 };
     let mut args = sys::ProgLoadArgs {
         prog_type: prog.prog_type as u32,
@@ -228,12 +280,16 @@ pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<
         name: &prog.name,
         log_level: level,
         log_size: opts.initial_log_size.clamp(4096, opts.max_log_size.max(4096)),
+        attach_btf_id,
     };
     loop {
         let res = sys::prog_load(&args);
         match res.fd {
             Err(libc::ENOSPC) if args.log_size < opts.max_log_size => {
-                let wanted = res.log_true_size.saturating_add(4096).max(args.log_size.saturating_mul(4));
+                let wanted = res
+                    .log_true_size
+                    .saturating_add(4096)
+                    .max(args.log_size.saturating_mul(4));
                 args.log_size = wanted.min(opts.max_log_size);
             }
             Err(libc::ENOSPC) => {
@@ -281,9 +337,15 @@ mod tests {
     fn processed_line_is_parsed() {
         let log = "0: R1=ctx() R10=fp0\nR0 !read_ok\nprocessed 12 insns (limit 1000000) max_states_per_insn 0 total_states 1 peak_states 1 mark_read 1\n";
         assert_eq!(parse_processed(log), Some(12));
-        assert_eq!(parse_processed("BPF program is too large. Processed 1000001 insn\n"), Some(1000001));
+        assert_eq!(
+            parse_processed("BPF program is too large. Processed 1000001 insn\n"),
+            Some(1000001)
+        );
         assert_eq!(parse_processed("nothing here"), None);
-        assert_eq!(parse_verification_time("verification time 27 usec\nstack depth 0\n"), Some(27));
+        assert_eq!(
+            parse_verification_time("verification time 27 usec\nstack depth 0\n"),
+            Some(27)
+        );
     }
 
     #[test]

@@ -33,6 +33,10 @@ const HASH_OF_MAPS: u32 = 13;
 const RINGBUF: u32 = 27;
 const USER_RINGBUF: u32 = 31;
 
+/// Map types whose `max_entries` must be positive: hashes, arrays, LRU, LPM, map-in-map,
+/// devmap/sockmap/cpumap/xskmap/sockhash/devmap_hash, queue, stack, bloom filter.
+const SIZED_TYPES: [u32; 19] = [1, 2, 3, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 22, 23, 25, 30];
+
 const BPF_F_RDONLY_PROG: u32 = 1 << 7;
 const BPF_F_MMAPABLE: u32 = 1 << 10;
 
@@ -78,7 +82,11 @@ fn create_attr(def: &MapDef, fixups: &mut Vec<String>) -> MapCreateAttr {
         }
     };
     if let MapOrigin::GlobalData { .. } = def.origin {
-        let value_size = def.initial_value.as_ref().map_or(def.value_size, |v| v.len() as u32).max(def.value_size);
+        let value_size = def
+            .initial_value
+            .as_ref()
+            .map_or(def.value_size, |v| v.len() as u32)
+            .max(def.value_size);
         set("type", &mut a.map_type, ARRAY, fixups);
         set("key_size", &mut a.key_size, 4, fixups);
         set("value_size", &mut a.value_size, value_size, fixups);
@@ -126,6 +134,11 @@ fn create_attr(def: &MapDef, fixups: &mut Vec<String>) -> MapCreateAttr {
         }
         _ => {}
     }
+    // Loaders such as falco's size these at run time; the kernel wants at least one entry.
+    // (Local-storage maps, by contrast, require 0.)
+    if a.max_entries == 0 && SIZED_TYPES.contains(&a.map_type) {
+        set("max_entries", &mut a.max_entries, 1, fixups);
+    }
     a
 }
 
@@ -143,7 +156,12 @@ fn possible_cpus() -> u32 {
 }
 
 /// One `BPF_MAP_CREATE` with the fallbacks; returns the fd and notes what changed.
-fn create_with_fallbacks(def: &MapDef, mut a: MapCreateAttr, cfg: MapConfig, fixups: &mut Vec<String>) -> Result<OwnedFd, i32> {
+fn create_with_fallbacks(
+    def: &MapDef,
+    mut a: MapCreateAttr,
+    cfg: MapConfig,
+    fixups: &mut Vec<String>,
+) -> Result<OwnedFd, i32> {
     if let Some(btf_fd) = cfg.btf_fd {
         if def.btf_value_type_id != 0 {
             let mut with_btf = a;
@@ -255,7 +273,13 @@ mod tests {
         let mut fx = Vec::new();
         let a = create_attr(&def(STACK_TRACE, 4, 0, 0), &mut fx);
         assert_eq!((a.value_size, a.max_entries), (1016, 1));
-        assert_eq!(fx, vec!["map m value_size 0->1016".to_string(), "map m max_entries 0->1".to_string()]);
+        assert_eq!(
+            fx,
+            vec![
+                "map m value_size 0->1016".to_string(),
+                "map m max_entries 0->1".to_string()
+            ]
+        );
         let mut fx = Vec::new();
         let a = create_attr(&def(RINGBUF, 4, 8, 4096), &mut fx);
         assert_eq!((a.key_size, a.value_size, a.max_entries), (0, 0, 4096));
@@ -274,7 +298,9 @@ mod tests {
     #[test]
     fn global_data_is_a_one_entry_array() {
         let mut d = def(0, 0, 0, 0);
-        d.origin = MapOrigin::GlobalData { section: ".rodata".into() };
+        d.origin = MapOrigin::GlobalData {
+            section: ".rodata".into(),
+        };
         d.initial_value = Some(vec![1, 2, 3, 4, 5, 6, 7, 8]);
         let mut fx = Vec::new();
         let a = create_attr(&d, &mut fx);
@@ -282,6 +308,15 @@ mod tests {
         assert_eq!(a.map_flags, BPF_F_MMAPABLE | BPF_F_RDONLY_PROG);
         d.origin = MapOrigin::GlobalData { section: ".bss".into() };
         assert_eq!(create_attr(&d, &mut fx).map_flags, BPF_F_MMAPABLE);
+    }
+
+    #[test]
+    fn zero_max_entries_becomes_one_except_for_local_storage() {
+        let mut fx = Vec::new();
+        assert_eq!(create_attr(&def(ARRAY, 4, 77, 0), &mut fx).max_entries, 1);
+        assert_eq!(fx, vec!["map m max_entries 0->1".to_string()]);
+        // BPF_MAP_TYPE_SK_STORAGE
+        assert_eq!(create_attr(&def(24, 4, 8, 0), &mut fx).max_entries, 0);
     }
 
     #[test]

@@ -120,7 +120,12 @@ fn sys_bpf(cmd: u32, attr: &mut BpfAttr) -> Result<i64, i32> {
     // SAFETY: `attr` is a valid, initialised, writable block of `size_of::<BpfAttr>()` bytes;
     // every pointer inside it was set by the callers below to live buffers of the stated length.
     let ret = unsafe {
-        libc::syscall(libc::SYS_bpf, cmd as libc::c_long, attr as *mut BpfAttr, std::mem::size_of::<BpfAttr>())
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd as libc::c_long,
+            attr as *mut BpfAttr,
+            std::mem::size_of::<BpfAttr>(),
+        )
     };
     if ret < 0 {
         Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EINVAL))
@@ -141,7 +146,11 @@ fn sys_bpf_fd(cmd: u32, attr: &mut BpfAttr) -> Result<OwnedFd, i32> {
 pub(crate) fn obj_name(name: &str) -> [u8; OBJ_NAME_LEN] {
     let mut out = [0u8; OBJ_NAME_LEN];
     for (slot, b) in out.iter_mut().zip(name.bytes().take(OBJ_NAME_LEN - 1)) {
-        *slot = if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' { b } else { b'_' };
+        *slot = if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
+            b
+        } else {
+            b'_'
+        };
     }
     out
 }
@@ -169,7 +178,13 @@ pub(crate) fn map_update(map_fd: i32, key: &[u8], value: &[u8]) -> Result<(), i3
 /// `BPF_MAP_FREEZE`: user space can no longer write the map.
 pub(crate) fn map_freeze(map_fd: i32) -> Result<(), i32> {
     let mut a = BpfAttr::zeroed();
-    a.map_elem = MapElemAttr { map_fd: map_fd as u32, _pad: 0, key: 0, value: 0, flags: 0 };
+    a.map_elem = MapElemAttr {
+        map_fd: map_fd as u32,
+        _pad: 0,
+        key: 0,
+        value: 0,
+        flags: 0,
+    };
     sys_bpf(BPF_MAP_FREEZE, &mut a).map(|_| ())
 }
 
@@ -209,11 +224,17 @@ pub(crate) struct ProgLoadArgs<'a> {
     pub(crate) name: &'a str,
     pub(crate) log_level: u32,
     pub(crate) log_size: u32,
+    /// Kernel BTF type id of the attach target (tracing and LSM programs), else 0.
+    pub(crate) attach_btf_id: u32,
 }
 
 /// `BPF_PROG_LOAD` with a log buffer of `args.log_size` bytes.
 pub(crate) fn prog_load(args: &ProgLoadArgs<'_>) -> ProgLoadResult {
-    let mut log = if args.log_level == 0 { Vec::new() } else { vec![0u8; args.log_size as usize] };
+    let mut log = if args.log_level == 0 {
+        Vec::new()
+    } else {
+        vec![0u8; args.log_size as usize]
+    };
     let mut a = BpfAttr::zeroed();
     a.prog_load = ProgLoadAttr {
         prog_type: args.prog_type,
@@ -235,7 +256,7 @@ pub(crate) fn prog_load(args: &ProgLoadArgs<'_>) -> ProgLoadResult {
         line_info_rec_size: 0,
         line_info: 0,
         line_info_cnt: 0,
-        attach_btf_id: 0,
+        attach_btf_id: args.attach_btf_id,
         attach_prog_fd: 0,
         core_relo_cnt: 0,
         fd_array: 0,
@@ -247,7 +268,11 @@ pub(crate) fn prog_load(args: &ProgLoadArgs<'_>) -> ProgLoadResult {
     // SAFETY: the union was initialised through `prog_load` just above; the kernel only
     // writes `log_true_size` inside it.
     let log_true_size = unsafe { a.prog_load.log_true_size };
-    ProgLoadResult { fd, log: log_to_string(&log), log_true_size }
+    ProgLoadResult {
+        fd,
+        log: log_to_string(&log),
+        log_true_size,
+    }
 }
 
 /// The NUL-terminated text of a log buffer, lossily decoded.

@@ -61,16 +61,33 @@ pub enum FrameEvent {
 pub enum LogEntry {
     Insn(LogInsn),
     /// `N: <state>`: the state before pc N.
-    State { pc: usize, state: StateText },
+    State {
+        pc: usize,
+        state: StateText,
+    },
     /// `from N to M: <state>`, or `from N to M: safe` (`state: None`).
-    Branch { from: usize, to: usize, speculative: bool, state: Option<StateText> },
+    Branch {
+        from: usize,
+        to: usize,
+        speculative: bool,
+        state: Option<StateText>,
+    },
     /// `N: safe`.
-    Safe { pc: usize },
-    Frame { event: FrameEvent, state: StateText },
+    Safe {
+        pc: usize,
+    },
+    Frame {
+        event: FrameEvent,
+        state: StateText,
+    },
     /// A `; source` line, without the leading `; `.
     Source(String),
     /// A line of the `Live regs before insn:` block: pc, live mask (`.12.......`), insn text.
-    Liveness { pc: usize, live: String, text: String },
+    Liveness {
+        pc: usize,
+        live: String,
+        text: String,
+    },
     Message(String),
 }
 
@@ -136,8 +153,16 @@ fn parse_branch(line: &str) -> Option<(usize, usize, bool, &str)> {
 
 fn parse_summary(line: &str) -> Option<Summary> {
     let words: Vec<&str> = line.split_whitespace().collect();
-    let num = |i: usize| -> u64 { words.get(i).and_then(|w| w.trim_end_matches(')').parse().ok()).unwrap_or(0) };
-    let mut s = Summary { processed_insns: words.get(1)?.parse().ok()?, ..Summary::default() };
+    let num = |i: usize| -> u64 {
+        words
+            .get(i)
+            .and_then(|w| w.trim_end_matches(')').parse().ok())
+            .unwrap_or(0)
+    };
+    let mut s = Summary {
+        processed_insns: words.get(1)?.parse().ok()?,
+        ..Summary::default()
+    };
     for (i, w) in words.iter().enumerate() {
         match *w {
             "(limit" => s.insn_limit = num(i + 1),
@@ -162,13 +187,19 @@ fn parse_liveness(line: &str) -> Option<LogEntry> {
     }
     let (pc, rest) = split_pc(rest)?;
     let (live, text) = rest.split_once(' ')?;
-    Some(LogEntry::Liveness { pc, live: live.to_string(), text: text.trim().to_string() })
+    Some(LogEntry::Liveness {
+        pc,
+        live: live.to_string(),
+        text: text.trim().to_string(),
+    })
 }
 
 /// Whether a line begins with a state (as opposed to an insn or a message) after `N: `.
 fn looks_like_state(s: &str) -> bool {
     let s = s.trim_start();
-    s.starts_with("frame") || (s.starts_with('R') && s.as_bytes().get(1).is_some_and(u8::is_ascii_digit)) || s.starts_with("fp-")
+    s.starts_with("frame")
+        || (s.starts_with('R') && s.as_bytes().get(1).is_some_and(u8::is_ascii_digit))
+        || s.starts_with("fp-")
 }
 
 /// Parses a verifier log. Never fails; see the module doc for what each line becomes.
@@ -250,7 +281,12 @@ pub fn parse_log(log: &str) -> ParsedLog {
             if let Some(s) = &state {
                 frame = s.frame;
             }
-            out.entries.push(LogEntry::Branch { from, to, speculative, state });
+            out.entries.push(LogEntry::Branch {
+                from,
+                to,
+                speculative,
+                state,
+            });
             stateless_insn = None;
             continue;
         }
@@ -265,7 +301,13 @@ pub fn parse_log(log: &str) -> ParsedLog {
                     Some((t, s)) => (t.trim_end(), Some(split_state(s))),
                     None => (rest, None),
                 };
-                let mut insn = LogInsn { pc, text: text.to_string(), frame, source: pending_source.take(), ..LogInsn::default() };
+                let mut insn = LogInsn {
+                    pc,
+                    text: text.to_string(),
+                    frame,
+                    source: pending_source.take(),
+                    ..LogInsn::default()
+                };
                 match state {
                     Some(s) => {
                         frame = s.frame;
@@ -318,7 +360,9 @@ mod tests {
     fn insn_with_inline_state() {
         let log = parse_log("0: R1=ctx() R10=fp0\n1: (bf) r2 = r10                      ; R2_w=fp0 R10=fp0\n");
         assert_eq!(log.entries.len(), 2);
-        assert!(matches!(&log.entries[0], LogEntry::State { pc: 0, state } if state.regs == vec![(1, "ctx()".to_string()), (10, "fp0".to_string())]));
+        assert!(
+            matches!(&log.entries[0], LogEntry::State { pc: 0, state } if state.regs == vec![(1, "ctx()".to_string()), (10, "fp0".to_string())])
+        );
         let insn = log.insns().next().expect("one insn");
         assert_eq!((insn.pc, insn.text.as_str()), (1, "(bf) r2 = r10"));
         assert_eq!(insn.regs, vec![(2, "fp0".to_string()), (10, "fp0".to_string())]);
@@ -326,7 +370,9 @@ mod tests {
 
     #[test]
     fn after_state_on_its_own_line_is_merged() {
-        let log = parse_log("11: (15) if r3 == 0x4 goto pc+6\nmark_precise: frame0: last_idx 11\n11: R3=1\n12: (bf) r4 = r1\n");
+        let log = parse_log(
+            "11: (15) if r3 == 0x4 goto pc+6\nmark_precise: frame0: last_idx 11\n11: R3=1\n12: (bf) r4 = r1\n",
+        );
         let v = log.visits(11);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].regs, vec![(3, "1".to_string())]);
@@ -338,14 +384,31 @@ mod tests {
         let log = parse_log(
             "from 6 to 8: safe\n8: safe\nfrom 3 to 5 (speculative execution): R0=0 R10=fp0\nverification time 9 usec\nstack depth 8+16\nprocessed 12 insns (limit 1000000) max_states_per_insn 1 total_states 2 peak_states 3 mark_read 4\n",
         );
-        assert_eq!(log.entries[0], LogEntry::Branch { from: 6, to: 8, speculative: false, state: None });
+        assert_eq!(
+            log.entries[0],
+            LogEntry::Branch {
+                from: 6,
+                to: 8,
+                speculative: false,
+                state: None
+            }
+        );
         assert_eq!(log.entries[1], LogEntry::Safe { pc: 8 });
-        assert!(matches!(&log.entries[2], LogEntry::Branch { from: 3, to: 5, speculative: true, state: Some(s) } if s.regs.len() == 2));
+        assert!(
+            matches!(&log.entries[2], LogEntry::Branch { from: 3, to: 5, speculative: true, state: Some(s) } if s.regs.len() == 2)
+        );
         assert_eq!(log.verification_time_usec, Some(9));
         assert_eq!(log.stack_depth, vec![8, 16]);
         assert_eq!(
             log.summary,
-            Some(Summary { processed_insns: 12, insn_limit: 1_000_000, max_states_per_insn: 1, total_states: 2, peak_states: 3, mark_read: 4 })
+            Some(Summary {
+                processed_insns: 12,
+                insn_limit: 1_000_000,
+                max_states_per_insn: 1,
+                total_states: 2,
+                peak_states: 3,
+                mark_read: 4
+            })
         );
         assert_eq!(log.error, None);
     }
@@ -363,14 +426,30 @@ mod tests {
         let log = parse_log("Live regs before insn:\n      0: .1........ (b7) r0 = 1\n  1   9: .1234..... (0f) r2 += r4\n0: R1=ctx() R10=fp0\n");
         assert_eq!(
             log.entries[1],
-            LogEntry::Liveness { pc: 9, live: ".1234.....".into(), text: "(0f) r2 += r4".into() }
+            LogEntry::Liveness {
+                pc: 9,
+                live: ".1234.....".into(),
+                text: "(0f) r2 += r4".into()
+            }
         );
         assert!(matches!(log.entries[2], LogEntry::State { pc: 0, .. }));
     }
 
     #[test]
     fn garbage_never_panics() {
-        for s in ["", ":", "1:", "from", "from x to y:", "caller:", "  frame", "12: (", "processed", "to caller at :", "\u{0}\u{ff}"] {
+        for s in [
+            "",
+            ":",
+            "1:",
+            "from",
+            "from x to y:",
+            "caller:",
+            "  frame",
+            "12: (",
+            "processed",
+            "to caller at :",
+            "\u{0}\u{ff}",
+        ] {
             let _ = parse_log(s);
             let _ = parse_reg_state(s);
         }

@@ -160,7 +160,11 @@ pub fn split_state(s: &str) -> StateText {
         if tok.is_empty() {
             continue;
         }
-        if let Some(n) = tok.strip_prefix("frame").and_then(|r| r.strip_suffix(':')).and_then(|n| n.parse().ok()) {
+        if let Some(n) = tok
+            .strip_prefix("frame")
+            .and_then(|r| r.strip_suffix(':'))
+            .and_then(|n| n.parse().ok())
+        {
             out.frame = n;
             continue;
         }
@@ -248,7 +252,11 @@ mod tests {
         assert_eq!(s.frame, 1);
         assert_eq!(
             s.regs,
-            vec![(1, "ctx()".to_string()), (4, "scalar(smin=0,var_off=(0x0; 0xff))".to_string()), (10, "fp0".to_string())]
+            vec![
+                (1, "ctx()".to_string()),
+                (4, "scalar(smin=0,var_off=(0x0; 0xff))".to_string()),
+                (10, "fp0".to_string())
+            ]
         );
         assert_eq!(s.stack, vec![(-8, "mmmm????".to_string())]);
         assert_eq!(s.other, vec!["refs=2".to_string()]);

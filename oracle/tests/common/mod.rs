@@ -7,7 +7,13 @@ use analyzer::object::{MapDef, MapOrigin, Object, Program};
 use analyzer::prog_type::ProgType;
 
 pub fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> RawInsn {
-    RawInsn { code, dst, src, off, imm }
+    RawInsn {
+        code,
+        dst,
+        src,
+        off,
+        imm,
+    }
 }
 
 /// `dst = imm` (64-bit).
@@ -88,7 +94,9 @@ pub fn global_data(section: &str, value: Vec<u8>) -> MapDef {
         max_entries: 1,
         map_flags: 0,
         inner: None,
-        origin: MapOrigin::GlobalData { section: section.into() },
+        origin: MapOrigin::GlobalData {
+            section: section.into(),
+        },
         initial_value: Some(value),
         btf_key_type_id: 0,
         btf_value_type_id: 0,
