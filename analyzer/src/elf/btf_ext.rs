@@ -1,0 +1,175 @@
+//! `.BTF.ext` line info: which source line each instruction of each ELF section came from.
+//!
+//! Layout (libbpf `btf.h` / `libbpf_internal.h`): a header (`magic` 0xeB9F, version, flags,
+//! `hdr_len`, `func_info_off`/`len`, `line_info_off`/`len`, ...; offsets relative to the
+//! end of the header). The line info block starts with a `u32` record size, then for
+//! each section: `sec_name_off` (into the `.BTF` string table), `num_info`, and
+//! `num_info` records of `{insn_off (bytes), file_name_off, line_off, line_col}` where
+//! `line = line_col >> 10` and `col = line_col & 0x3ff`.
+//!
+//! Here offsets stay section-relative (in instructions); the linker in `link.rs`
+//! shifts them to pcs of each linked program.
+
+use super::btf::Btf;
+use std::collections::HashMap;
+
+/// Why `.BTF.ext` could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BtfExtError {
+    #[error(".BTF.ext header truncated or bad magic (len {len})")]
+    BadHeader { len: usize },
+    #[error(".BTF.ext line info out of bounds (off {off}, len {len}, blob {blob_len})")]
+    OutOfBounds {
+        off: usize,
+        len: usize,
+        blob_len: usize,
+    },
+    #[error(".BTF.ext line info record size {rec_size} is smaller than 16")]
+    BadRecordSize { rec_size: u32 },
+    #[error(".BTF.ext line info block for section at byte {off} is truncated")]
+    Truncated { off: usize },
+}
+
+/// One line info record, relative to its ELF section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionLine {
+    /// Instruction index within the ELF section (`insn_off / 8`).
+    pub insn_idx: usize,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub text: String,
+}
+
+fn rd_u32(b: &[u8], off: usize) -> Option<u32> {
+    let s = b.get(off..off.checked_add(4)?)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Parses the line info of a `.BTF.ext` section, keyed by ELF section name, sorted by insn.
+pub fn parse_line_info(
+    ext: &[u8],
+    btf: &Btf,
+) -> Result<HashMap<String, Vec<SectionLine>>, BtfExtError> {
+    let bad = || BtfExtError::BadHeader { len: ext.len() };
+    let magic = ext.get(0..2).ok_or_else(bad)?;
+    if magic != [0x9f, 0xeb] {
+        return Err(bad());
+    }
+    let hdr_len = rd_u32(ext, 4).ok_or_else(bad)? as usize;
+    // Older headers (hdr_len 24) still include line info; shorter ones have none.
+    if hdr_len < 24 {
+        return Ok(HashMap::new());
+    }
+    let li_off = rd_u32(ext, 16).ok_or_else(bad)? as usize;
+    let li_len = rd_u32(ext, 20).ok_or_else(bad)? as usize;
+    if li_len == 0 {
+        return Ok(HashMap::new());
+    }
+    let oob = BtfExtError::OutOfBounds {
+        off: li_off,
+        len: li_len,
+        blob_len: ext.len(),
+    };
+    let start = hdr_len.checked_add(li_off).ok_or(oob.clone())?;
+    let end = start.checked_add(li_len).ok_or(oob.clone())?;
+    let block = ext.get(start..end).ok_or(oob)?;
+    let rec_size = rd_u32(block, 0).ok_or(BtfExtError::Truncated { off: 0 })?;
+    if rec_size < 16 {
+        return Err(BtfExtError::BadRecordSize { rec_size });
+    }
+    let rec_size = rec_size as usize;
+    let mut out: HashMap<String, Vec<SectionLine>> = HashMap::new();
+    let mut p = 4usize;
+    while p < block.len() {
+        let trunc = BtfExtError::Truncated { off: p };
+        let sec_name_off = rd_u32(block, p).ok_or(trunc.clone())?;
+        let num = rd_u32(block, p + 4).ok_or(trunc.clone())? as usize;
+        p += 8;
+        let total = num.checked_mul(rec_size).ok_or(trunc.clone())?;
+        if p.checked_add(total).is_none_or(|e| e > block.len()) {
+            return Err(trunc);
+        }
+        let sec = btf.string_at(sec_name_off).unwrap_or("").to_string();
+        let lines = out.entry(sec).or_default();
+        for i in 0..num {
+            let r = p + i * rec_size;
+            let insn_off = rd_u32(block, r).unwrap_or(0);
+            let file_off = rd_u32(block, r + 4).unwrap_or(0);
+            let line_off = rd_u32(block, r + 8).unwrap_or(0);
+            let line_col = rd_u32(block, r + 12).unwrap_or(0);
+            lines.push(SectionLine {
+                insn_idx: (insn_off / 8) as usize,
+                file: btf.string_at(file_off).unwrap_or("").to_string(),
+                line: line_col >> 10,
+                column: line_col & 0x3ff,
+                text: btf.string_at(line_off).unwrap_or("").to_string(),
+            });
+        }
+        p += total;
+    }
+    for lines in out.values_mut() {
+        lines.sort_by_key(|l| l.insn_idx);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::btf::tests::blob;
+
+    fn ext_blob(line_info: &[u32]) -> Vec<u8> {
+        let mut b = vec![0x9f, 0xeb, 1, 0];
+        let li_len = (line_info.len() * 4) as u32;
+        for w in [32u32, 0, 0, 0, li_len, 0, 0] {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        for w in line_info {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn parses_records_per_section() {
+        // strings: 1:"xdp" 5:"a.c" 9:"return 0;"
+        let btf = Btf::parse(&blob(&[], b"\0xdp\0a.c\0return 0;\0")).expect("btf");
+        let ext = ext_blob(&[16, 1, 2, 16, 5, 9, (7 << 10) | 3, 0, 5, 9, (6 << 10) | 1]);
+        let li = parse_line_info(&ext, &btf).expect("parses");
+        let xdp = &li["xdp"];
+        assert_eq!(xdp.len(), 2);
+        assert_eq!(
+            xdp[0],
+            SectionLine {
+                insn_idx: 0,
+                file: "a.c".into(),
+                line: 6,
+                column: 1,
+                text: "return 0;".into()
+            }
+        );
+        assert_eq!(xdp[1].insn_idx, 2);
+        assert_eq!(xdp[1].line, 7);
+        assert_eq!(xdp[1].column, 3);
+    }
+
+    #[test]
+    fn truncated_line_info_is_an_error() {
+        let btf = Btf::parse(&blob(&[], b"\0xdp\0")).expect("btf");
+        let ext = ext_blob(&[16, 1, 5, 0, 0]);
+        assert!(matches!(
+            parse_line_info(&ext, &btf),
+            Err(BtfExtError::Truncated { .. })
+        ));
+        let ext = ext_blob(&[8, 1, 0]);
+        assert!(matches!(
+            parse_line_info(&ext, &btf),
+            Err(BtfExtError::BadRecordSize { rec_size: 8 })
+        ));
+        assert!(matches!(
+            parse_line_info(&[1, 2, 3], &btf),
+            Err(BtfExtError::BadHeader { .. })
+        ));
+    }
+}

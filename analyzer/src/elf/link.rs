@@ -1,0 +1,462 @@
+//! Relocation and linking: turns ELF sections of instructions into self-contained programs,
+//! the way libbpf's `bpf_object__relocate` does.
+//!
+//! - A *function* is a run of instructions in one executable section, from one `STT_FUNC`
+//!   symbol to the next (or the whole section when it has no function symbols).
+//! - Relocations are resolved per instruction first (`resolve_relocations`): `LD_IMM64`
+//!   against a map symbol -> `BPF_PSEUDO_MAP_IDX`; against a global data section ->
+//!   `BPF_PSEUDO_MAP_IDX_VALUE` (offset = symbol value + imm); against code ->
+//!   `BPF_PSEUDO_FUNC`; against an undefined (extern) symbol -> a plain constant
+//!   (`LINUX_HAS_BPF_COOKIE`, `LINUX_HAS_SYSCALL_WRAPPER` = 1, `LINUX_KERNEL_VERSION` =
+//!   6.18, anything else 0, as kernel-verdicts.tsv loaded them). `call` against code ->
+//!   a bpf-to-bpf call (target insn = symbol value / 8 + imm + 1); against an undefined
+//!   `memset`/`memcpy` -> a call to an appended byte-loop subprogram; against another
+//!   undefined function -> a kfunc call with btf id 0 (the kernel would refuse it).
+//! - Linking (`link_program`) appends each called function (transitively, once) after
+//!   the entry and rewrites each call / `BPF_PSEUDO_FUNC` imm to the relative pc, then
+//!   shifts `.BTF.ext` line info to the pcs of the linked program.
+
+use super::btf_ext::SectionLine;
+use super::error::LoadError;
+use super::maps::MapTable;
+use super::reader::ElfObject;
+use crate::insn::RawInsn;
+use crate::object::LineInfo;
+use std::collections::HashMap;
+
+const STT_FUNC: u8 = 2;
+const STT_SECTION: u8 = 3;
+const SHN_UNDEF: u16 = 0;
+const SHN_LORESERVE: u16 = 0xff00;
+const R_BPF_NONE: u32 = 0;
+const CODE_LD_IMM64: u8 = 0x18;
+const CODE_CALL: u8 = 0x85;
+const PSEUDO_CALL: u8 = 1;
+const PSEUDO_KFUNC_CALL: u8 = 2;
+const PSEUDO_FUNC: u8 = 4;
+const PSEUDO_MAP_IDX: u8 = 5;
+const PSEUDO_MAP_IDX_VALUE: u8 = 6;
+/// `KERNEL_VERSION(6, 18, 0)`, the kernel kernel-verdicts.tsv was measured on.
+const LINUX_KERNEL_VERSION: u64 = (6 << 16) | (18 << 8);
+
+/// A function: a run of instructions of one executable section.
+#[derive(Debug, Clone)]
+pub(crate) struct Func {
+    pub(crate) sec: usize,
+    /// First instruction index within the section.
+    pub(crate) start: usize,
+    pub(crate) len: usize,
+    pub(crate) name: String,
+}
+
+/// Byte-loop replacements for calls to undefined `memset` / `memcpy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Builtin {
+    Memset,
+    Memcpy,
+}
+
+impl Builtin {
+    fn name(self) -> &'static str {
+        match self {
+            Builtin::Memset => "memset",
+            Builtin::Memcpy => "memcpy",
+        }
+    }
+
+    /// `r0 = r1` then a byte loop over `r3` bytes; memset stores `r2`, memcpy copies from `r2`.
+    fn insns(self) -> Vec<RawInsn> {
+        let i = |code, dst, src, off, imm| RawInsn {
+            code,
+            dst,
+            src,
+            off,
+            imm,
+        };
+        match self {
+            Builtin::Memset => vec![
+                i(0xbf, 0, 1, 0, 0),  // r0 = r1
+                i(0x15, 3, 0, 4, 0),  // if r3 == 0 goto +4
+                i(0x73, 1, 2, 0, 0),  // *(u8 *)(r1 + 0) = r2
+                i(0x07, 1, 0, 0, 1),  // r1 += 1
+                i(0x07, 3, 0, 0, -1), // r3 += -1
+                i(0x05, 0, 0, -5, 0), // goto -5
+                i(0x95, 0, 0, 0, 0),  // exit
+            ],
+            Builtin::Memcpy => vec![
+                i(0xbf, 0, 1, 0, 0),  // r0 = r1
+                i(0x15, 3, 0, 6, 0),  // if r3 == 0 goto +6
+                i(0x71, 4, 2, 0, 0),  // r4 = *(u8 *)(r2 + 0)
+                i(0x73, 1, 4, 0, 0),  // *(u8 *)(r1 + 0) = r4
+                i(0x07, 1, 0, 0, 1),  // r1 += 1
+                i(0x07, 2, 0, 0, 1),  // r2 += 1
+                i(0x07, 3, 0, 0, -1), // r3 += -1
+                i(0x05, 0, 0, -7, 0), // goto -7
+                i(0x95, 0, 0, 0, 0),  // exit
+            ],
+        }
+    }
+}
+
+/// What a relocation turns an instruction into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fixup {
+    MapIdx(usize),
+    MapValue { map: usize, off: u32 },
+    Const(u64),
+    Call { sec: usize, insn: i64 },
+    FuncAddr { sec: usize, insn: i64 },
+    Builtin(Builtin),
+    ExternCall,
+}
+
+/// The instructions of every executable section plus resolved relocations.
+pub(crate) struct Code {
+    pub(crate) insns: HashMap<usize, Vec<RawInsn>>,
+    pub(crate) funcs: Vec<Func>,
+    pub(crate) fixups: HashMap<(usize, usize), Fixup>,
+}
+
+/// Splits executable sections into instructions and functions.
+pub(crate) fn collect_code(file: &str, elf: &ElfObject<'_>) -> Result<Code, LoadError> {
+    let mut insns = HashMap::new();
+    let mut funcs = Vec::new();
+    for (si, s) in elf.sections.iter().enumerate() {
+        if !s.is_exec() || s.size == 0 {
+            continue;
+        }
+        let raw = RawInsn::slice_from_bytes(s.data).ok_or_else(|| {
+            LoadError::SectionSizeNotMultipleOf8 {
+                file: file.to_string(),
+                section: s.name.clone(),
+                size: s.size,
+            }
+        })?;
+        let n = raw.len();
+        let mut syms: Vec<(u64, String)> = elf
+            .symbols
+            .iter()
+            .filter(|y| y.shndx as usize == si && y.st_type == STT_FUNC)
+            .map(|y| (y.value, y.name.clone()))
+            .collect();
+        syms.sort_by_key(|(v, _)| *v);
+        syms.dedup_by_key(|(v, _)| *v);
+        if syms.is_empty() {
+            funcs.push(Func {
+                sec: si,
+                start: 0,
+                len: n,
+                name: s.name.clone(),
+            });
+        }
+        for (k, (value, name)) in syms.iter().enumerate() {
+            if value % 8 != 0 || *value >= s.size {
+                return Err(LoadError::CorruptSection {
+                    file: file.to_string(),
+                    section: s.name.clone(),
+                    reason: format!("function symbol {name} at byte {value} is not an instruction of the section"),
+                });
+            }
+            let start = (value / 8) as usize;
+            let end = syms.get(k + 1).map(|(v, _)| (v / 8) as usize).unwrap_or(n);
+            funcs.push(Func {
+                sec: si,
+                start,
+                len: end - start,
+                name: name.clone(),
+            });
+        }
+        insns.insert(si, raw);
+    }
+    Ok(Code {
+        insns,
+        funcs,
+        fixups: HashMap::new(),
+    })
+}
+
+/// The constant an extern symbol is given (see the module doc).
+fn extern_value(name: &str) -> u64 {
+    match name {
+        "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER" => 1,
+        "LINUX_KERNEL_VERSION" => LINUX_KERNEL_VERSION,
+        _ => 0,
+    }
+}
+
+/// Resolves every relocation of every executable section into `code.fixups`.
+pub(crate) fn resolve_relocations(
+    file: &str,
+    elf: &ElfObject<'_>,
+    maps: &MapTable,
+    code: &mut Code,
+) -> Result<(), LoadError> {
+    for (si, insns) in &code.insns {
+        let si = *si;
+        let sec_name = elf.section_name(si);
+        let Some(rels) = elf.rels.get(si) else {
+            continue;
+        };
+        for rel in rels {
+            if rel.r_type == R_BPF_NONE {
+                continue;
+            }
+            let bad = |reason: String| LoadError::BadRelocation {
+                file: file.to_string(),
+                section: sec_name.clone(),
+                offset: rel.offset,
+                reason,
+            };
+            if rel.offset % 8 != 0 {
+                return Err(bad("offset is not on an instruction boundary".into()));
+            }
+            let idx = usize::try_from(rel.offset / 8).unwrap_or(usize::MAX);
+            let insn = *insns.get(idx).ok_or_else(|| {
+                bad(format!(
+                    "offset lies outside the section ({} insns)",
+                    insns.len()
+                ))
+            })?;
+            let sym = elf
+                .symbols
+                .get(rel.sym as usize)
+                .ok_or_else(|| bad(format!("unknown symbol #{}", rel.sym)))?;
+            let target_sec = sym.shndx as usize;
+            let fixup = match insn.code {
+                CODE_LD_IMM64 => {
+                    if idx + 1 >= insns.len() {
+                        return Err(bad("ld_imm64 is cut off by the end of the section".into()));
+                    }
+                    let off_in_sym = if sym.st_type == STT_SECTION {
+                        insn.imm as i64
+                    } else {
+                        0
+                    };
+                    if sym.shndx == SHN_UNDEF {
+                        Fixup::Const(extern_value(&sym.name))
+                    } else if sym.shndx >= SHN_LORESERVE {
+                        Fixup::Const(sym.value)
+                    } else if maps.map_sections.contains(&target_sec) {
+                        let key = (target_sec, (sym.value as i64 + off_in_sym) as u64);
+                        let map = maps.by_def.get(&key).ok_or_else(|| LoadError::UnknownMap {
+                            file: file.to_string(),
+                            section: sec_name.clone(),
+                            offset: rel.offset,
+                            symbol: sym.name.clone(),
+                        })?;
+                        Fixup::MapIdx(*map)
+                    } else if let Some(map) = maps.data_sections.get(&target_sec) {
+                        let off = sym.value as i64 + insn.imm as i64;
+                        let off = u32::try_from(off).map_err(|_| {
+                            bad(format!(
+                                "offset {off} into {}",
+                                elf.section_name(target_sec)
+                            ))
+                        })?;
+                        Fixup::MapValue { map: *map, off }
+                    } else if code.insns.contains_key(&target_sec) {
+                        Fixup::FuncAddr {
+                            sec: target_sec,
+                            insn: (sym.value as i64 + insn.imm as i64) / 8,
+                        }
+                    } else {
+                        return Err(LoadError::UnknownMap {
+                            file: file.to_string(),
+                            section: sec_name.clone(),
+                            offset: rel.offset,
+                            symbol: if sym.name.is_empty() {
+                                elf.section_name(target_sec)
+                            } else {
+                                sym.name.clone()
+                            },
+                        });
+                    }
+                }
+                CODE_CALL => {
+                    if sym.shndx == SHN_UNDEF {
+                        match sym.name.as_str() {
+                            "memset" | "__builtin_memset" => Fixup::Builtin(Builtin::Memset),
+                            "memcpy" | "__builtin_memcpy" => Fixup::Builtin(Builtin::Memcpy),
+                            _ => Fixup::ExternCall,
+                        }
+                    } else if code.insns.contains_key(&target_sec) {
+                        Fixup::Call {
+                            sec: target_sec,
+                            insn: (sym.value / 8) as i64 + insn.imm as i64 + 1,
+                        }
+                    } else {
+                        return Err(bad(format!(
+                            "call into non-code section {}",
+                            elf.section_name(target_sec)
+                        )));
+                    }
+                }
+                other => return Err(bad(format!(
+                    "relocation on insn {idx} with opcode {other:#04x}, neither ld_imm64 nor call"
+                ))),
+            };
+            code.fixups.insert((si, idx), fixup);
+        }
+    }
+    Ok(())
+}
+
+/// A placed piece of the linked program.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Piece {
+    Func(usize),
+    Builtin(Builtin),
+}
+
+/// Result of linking one entry function.
+pub(crate) struct Linked {
+    pub(crate) insns: Vec<RawInsn>,
+    pub(crate) functions: Vec<(usize, String)>,
+    pub(crate) line_info: Vec<LineInfo>,
+}
+
+/// Links the entry function `entry` (index into `code.funcs`) with everything it calls.
+pub(crate) fn link_program(
+    file: &str,
+    elf: &ElfObject<'_>,
+    code: &Code,
+    lines: &HashMap<String, Vec<SectionLine>>,
+    entry: usize,
+) -> Result<Linked, LoadError> {
+    let mut out = Linked {
+        insns: Vec::new(),
+        functions: Vec::new(),
+        line_info: Vec::new(),
+    };
+    let mut placed: Vec<(Piece, usize)> = Vec::new();
+    let mut base_of: HashMap<Piece, usize> = HashMap::new();
+
+    let mut place = |piece: Piece, out: &mut Linked, placed: &mut Vec<(Piece, usize)>| -> usize {
+        if let Some(b) = base_of.get(&piece) {
+            return *b;
+        }
+        let base = out.insns.len();
+        match piece {
+            Piece::Func(f) => {
+                let func = &code.funcs[f];
+                let sec_insns = code.insns.get(&func.sec).map(Vec::as_slice).unwrap_or(&[]);
+                out.insns.extend_from_slice(
+                    sec_insns
+                        .get(func.start..func.start + func.len)
+                        .unwrap_or(&[]),
+                );
+                out.functions.push((base, func.name.clone()));
+                if let Some(sec_lines) = lines.get(&elf.section_name(func.sec)) {
+                    for l in sec_lines
+                        .iter()
+                        .filter(|l| l.insn_idx >= func.start && l.insn_idx < func.start + func.len)
+                    {
+                        out.line_info.push(LineInfo {
+                            pc: base + l.insn_idx - func.start,
+                            file: l.file.clone(),
+                            line: l.line,
+                            column: l.column,
+                            text: l.text.clone(),
+                        });
+                    }
+                }
+            }
+            Piece::Builtin(b) => {
+                out.insns.extend(b.insns());
+                out.functions.push((base, b.name().to_string()));
+            }
+        }
+        base_of.insert(piece, base);
+        placed.push((piece, base));
+        base
+    };
+
+    place(Piece::Func(entry), &mut out, &mut placed);
+    let mut next = 0;
+    while next < placed.len() {
+        let (piece, base) = placed[next];
+        next += 1;
+        let Piece::Func(f) = piece else { continue };
+        let func = code.funcs[f].clone();
+        let sec_name = elf.section_name(func.sec);
+        let bad_target = |k: usize, target: i64| LoadError::BadCallTarget {
+            file: file.to_string(),
+            section: sec_name.clone(),
+            insn: func.start + k,
+            target,
+        };
+        let mut k = 0;
+        while k < func.len {
+            let pc = base + k;
+            let sec_idx = func.start + k;
+            let insn = out.insns[pc];
+            let fixup = code.fixups.get(&(func.sec, sec_idx)).copied();
+            // Where a call or function reference goes, as (section, insn index in section).
+            let mut target: Option<(usize, i64)> = None;
+            match fixup {
+                Some(Fixup::MapIdx(map)) => {
+                    out.insns[pc].src = PSEUDO_MAP_IDX;
+                    out.insns[pc].imm = map as i32;
+                    if let Some(n) = out.insns.get_mut(pc + 1) {
+                        n.imm = 0;
+                    }
+                }
+                Some(Fixup::MapValue { map, off }) => {
+                    out.insns[pc].src = PSEUDO_MAP_IDX_VALUE;
+                    out.insns[pc].imm = map as i32;
+                    if let Some(n) = out.insns.get_mut(pc + 1) {
+                        n.imm = off as i32;
+                    }
+                }
+                Some(Fixup::Const(v)) => {
+                    out.insns[pc].src = 0;
+                    out.insns[pc].imm = v as u32 as i32;
+                    if let Some(n) = out.insns.get_mut(pc + 1) {
+                        n.imm = (v >> 32) as u32 as i32;
+                    }
+                }
+                Some(Fixup::Call { sec, insn: t }) => {
+                    out.insns[pc].src = PSEUDO_CALL;
+                    target = Some((sec, t));
+                }
+                Some(Fixup::FuncAddr { sec, insn: t }) => {
+                    out.insns[pc].src = PSEUDO_FUNC;
+                    target = Some((sec, t));
+                }
+                Some(Fixup::Builtin(b)) => {
+                    let tb = place(Piece::Builtin(b), &mut out, &mut placed);
+                    out.insns[pc].src = PSEUDO_CALL;
+                    out.insns[pc].imm = (tb as i64 - (pc as i64 + 1)) as i32;
+                }
+                Some(Fixup::ExternCall) => {
+                    out.insns[pc].src = PSEUDO_KFUNC_CALL;
+                    out.insns[pc].imm = 0;
+                    out.insns[pc].off = 0;
+                }
+                None => {
+                    let is_local_call = insn.code == CODE_CALL && insn.src == PSEUDO_CALL;
+                    let is_func_ref = insn.code == CODE_LD_IMM64 && insn.src == PSEUDO_FUNC;
+                    if is_local_call || is_func_ref {
+                        target = Some((func.sec, sec_idx as i64 + insn.imm as i64 + 1));
+                    }
+                }
+            }
+            if let Some((sec, t)) = target {
+                let callee = code
+                    .funcs
+                    .iter()
+                    .position(|g| {
+                        g.sec == sec && t >= g.start as i64 && t < (g.start + g.len) as i64
+                    })
+                    .ok_or_else(|| bad_target(k, t))?;
+                let cbase = place(Piece::Func(callee), &mut out, &mut placed);
+                let tpc = cbase as i64 + (t - code.funcs[callee].start as i64);
+                out.insns[pc].imm = (tpc - (pc as i64 + 1)) as i32;
+            }
+            k += if insn.code == CODE_LD_IMM64 { 2 } else { 1 };
+        }
+    }
+    out.line_info.sort_by_key(|l| l.pc);
+    out.line_info.dedup_by_key(|l| l.pc);
+    Ok(out)
+}
