@@ -1,13 +1,21 @@
 //! bpfcheck's analyzer: from ELF bytes to verdicts.
 //!
 //! Data flow: `elf` (bytes -> `Object`) -> `insn` (raw -> decoded) -> `cfg` ->
-//! `fixpoint` (invariants per pc) -> `checks` (assertions per pc) -> `smt` -> `verify::Report`.
+//! `fixpoint` with `analysis` (invariants per block, `state` + `exec` transfer) ->
+//! check pass in `verify` (diagnostics per pc) -> `verify::ProgramResult`.
 //! See ARCHITECTURE.md at the workspace root.
 
 pub mod abi;
+pub mod analysis;
 pub mod cfg;
+pub mod diag;
 pub mod elf;
+pub mod exec;
 pub mod fixpoint;
 pub mod insn;
 pub mod object;
 pub mod prog_type;
+pub mod state;
+pub mod verify;
+
+pub use verify::{verify_object, verify_program, Config, ProgramResult, Verdict};

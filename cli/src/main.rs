@@ -1,1 +1,96 @@
-fn main() {}
+//! The `bpfcheck` command line: the only place that writes to stdout.
+
+mod collect;
+mod cmd_dump;
+mod cmd_kernel;
+mod cmd_verify;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "bpfcheck", version, about = "A verifier and abstract-interpretation analyzer for eBPF programs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify every program of every object file (folders are searched for *.o).
+    Verify {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// 0: verdicts only; 1: the kernel's level-1 log for rejections; 2: every instruction with its state.
+        #[arg(long, default_value_t = 0)]
+        log_level: u8,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Parallel jobs (default: all cores).
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
+        /// Per-program time limit in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+        /// Only the program with this function name.
+        #[arg(long)]
+        prog: Option<String>,
+        /// Include timings in JSON output (off by default so reports are deterministic).
+        #[arg(long)]
+        timings: bool,
+        /// Also print the live kernel's verdict (needs root); tab-separated table.
+        #[arg(long)]
+        table: bool,
+    },
+    /// List programs and maps, and disassemble in the kernel's syntax with source lines.
+    Dump {
+        file: PathBuf,
+        /// Only the program with this function name.
+        #[arg(long)]
+        prog: Option<String>,
+    },
+    /// Load each program into the live kernel with bpf(2) and print its verdict and log.
+    Kernel {
+        file: PathBuf,
+        #[arg(long)]
+        prog: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        log_level: u32,
+    },
+    /// Print the CFG of one program as Graphviz dot.
+    Cfg {
+        file: PathBuf,
+        #[arg(long)]
+        prog: String,
+        /// Label blocks with the invariant at block entry.
+        #[arg(long)]
+        states: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Verify { paths, log_level, format, jobs, timeout, prog, timings, table } => {
+            cmd_verify::run(&cmd_verify::Options { paths, log_level, format, jobs, timeout, prog, timings, table })
+        }
+        Command::Dump { file, prog } => cmd_dump::run(&file, prog.as_deref()),
+        Command::Kernel { file, prog, log_level } => cmd_kernel::run(&file, prog.as_deref(), log_level),
+        Command::Cfg { file, prog, states } => cmd_dump::run_cfg(&file, &prog, states),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bpfcheck: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

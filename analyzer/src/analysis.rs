@@ -1,0 +1,81 @@
+//! The eBPF analysis plugged into the generic fixpoint engine: the domain is a
+//! `StateSet`, a node is a basic block of one frame instance, and the edges carry
+//! branch refinement (conditional jumps) and frame changes (calls and returns).
+
+use crate::cfg::{Block, EdgeKind};
+use crate::exec::{self, branch, call, Env};
+use crate::fixpoint::Analysis;
+use crate::state::disjunct::StateSet;
+use crate::state::AbsState;
+use lattices::{Lattice, Thresholds};
+use petgraph::graph::NodeIndex;
+
+pub struct EbpfAnalysis<'a> {
+    pub env: Env<'a>,
+    pub thresholds: Thresholds,
+    /// The blocks of the CFG, by node index (for edge transfer).
+    pub blocks: Vec<Block>,
+}
+
+impl EbpfAnalysis<'_> {
+    /// Runs one block over every member of `state`, returning the state after each
+    /// instruction's successor is reached. Members that end (error or exit) drop out.
+    pub fn run_block(&self, block: &Block, state: &StateSet, mut on_insn: impl FnMut(usize, &AbsState, &exec::Step)) -> StateSet {
+        let mut out = StateSet::bottom();
+        for st in &state.states {
+            let mut cur = st.clone();
+            let mut alive = true;
+            for pc in block.start..=block.end {
+                let r = exec::step(&self.env, &cur, pc);
+                on_insn(pc, &cur, &r);
+                match r.out {
+                    Some(n) => cur = n,
+                    None => {
+                        alive = false;
+                        break;
+                    }
+                }
+            }
+            if alive {
+                out.add(cur);
+            }
+        }
+        out
+    }
+}
+
+impl Analysis for EbpfAnalysis<'_> {
+    type Domain = StateSet;
+    type Node = Block;
+    type Edge = EdgeKind;
+
+    fn entry_state(&self) -> StateSet {
+        StateSet::single(AbsState::entry())
+    }
+
+    fn transfer_node(&self, _node: NodeIndex, block: &Block, state: &mut StateSet) {
+        *state = self.run_block(block, state, |_, _, _| {});
+    }
+
+    fn transfer_edge(&self, edge: &EdgeKind, source: NodeIndex, _target: NodeIndex, state: &StateSet) -> StateSet {
+        let Some(block) = self.blocks.get(source.index()) else { return state.clone() };
+        let mut out = StateSet::bottom();
+        for st in &state.states {
+            let next = match edge {
+                EdgeKind::Taken => branch::refine_edge(self.env.insns, st, block.end, true),
+                EdgeKind::NotTaken => branch::refine_edge(self.env.insns, st, block.end, false),
+                EdgeKind::Call => Some(call::enter_call(st)),
+                EdgeKind::Return => call::leave_call(st),
+                EdgeKind::Fallthrough | EdgeKind::Goto => Some(st.clone()),
+            };
+            if let Some(n) = next {
+                out.add(n);
+            }
+        }
+        out
+    }
+
+    fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+}

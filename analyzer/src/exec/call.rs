@@ -1,0 +1,462 @@
+//! Calls and exits: helper calls checked against their prototypes
+//! (`check_helper_call`), bpf-to-bpf call and return edges (frames), and program exit
+//! (`check_return_code`, leaked references).
+
+use super::mem::{access, AccessKind, Target};
+use super::{retire_id, Ctx};
+use crate::abi::helpers::{helper_allowed, helper_proto, ArgKind, RetKind};
+use crate::abi::map_types;
+use crate::diag::DiagCode;
+use crate::insn::{helper_names::helper_name, CallTarget, Reg};
+use crate::state::{AbsState, Frame, Ptr, PtrKind, RegState, StackByte};
+use lattices::Scalar;
+
+pub(crate) fn call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, target: CallTarget) -> Option<()> {
+    match target {
+        CallTarget::Helper(id) => helper_call(cx, s, id),
+        // The call edge pushes the frame; nothing to check here but the arguments
+        // the callee reads, which it checks itself.
+        CallTarget::Local(_) => Some(()),
+        CallTarget::Kfunc { btf_id, .. } => {
+            cx.error(DiagCode::Unsupported, format!("kernel function calls are not supported yet (btf_id {btf_id})"));
+            None
+        }
+    }
+}
+
+fn helper_label(id: i32) -> String {
+    match helper_name(id) {
+        Some(n) => format!("{n}#{id}"),
+        None => format!("unknown#{id}"),
+    }
+}
+
+/// Memory argument: `[ptr, ptr + size)` must be accessible; for reads, initialised.
+fn check_mem_arg(cx: &mut Ctx<'_, '_>, s: &mut AbsState, r: Reg, size: Scalar, write: bool, may_be_null: bool) -> Option<()> {
+    let v = *s.reg(r);
+    if let RegState::Scalar(x) = v {
+        if may_be_null && x.const_value() == Some(0) {
+            return Some(());
+        }
+    }
+    if size.umax >= 1 << 29 {
+        cx.error(
+            DiagCode::HelperArgument,
+            format!("R{} unbounded memory access, use 'var &= const' or 'if (var < const)'", r.0 + 1),
+        );
+        return None;
+    }
+    let max = size.umax as u32;
+    if max == 0 {
+        return Some(());
+    }
+    let kind = if write { AccessKind::Write } else { AccessKind::Read };
+    // Check the whole range by checking its first and last byte-wide windows and,
+    // for the stack, every byte's initialisation.
+    match v {
+        RegState::Ptr(p) if matches!(p.kind, PtrKind::Stack { .. }) => {
+            let t = access(cx, s, r, 0, max, kind)?;
+            match t {
+                Target::Stack { frame, off } => {
+                    if write {
+                        s.frames[frame].stack.fill_bytes(off, max as i64, StackByte::Misc);
+                    } else if let Some(bad) = s.frames[frame].stack.first_invalid(off, max as i64).filter(|_| !cx.env.allow_uninit_stack) {
+                        cx.error(
+                            DiagCode::UninitStack,
+                            format!("invalid indirect read from stack R{} off {}+{} size {}", r.0, off, bad - off, max),
+                        );
+                        return None;
+                    }
+                }
+                Target::StackVar { frame, lo, hi } => {
+                    if write {
+                        s.frames[frame].stack.clobber_range(lo, hi);
+                    } else if let Some(bad) = s.frames[frame].stack.first_invalid(lo, hi - lo).filter(|_| !cx.env.allow_uninit_stack) {
+                        cx.error(
+                            DiagCode::UninitStack,
+                            format!("invalid indirect read from stack R{} var_off off {} size {}", r.0, bad, max),
+                        );
+                        return None;
+                    }
+                }
+                _ => {}
+            }
+            Some(())
+        }
+        RegState::Ptr(p) if matches!(p.kind, PtrKind::Ctx) => {
+            // Helpers reading ctx memory: rare; require a valid access of the whole size.
+            access(cx, s, r, 0, max, kind).map(|_| ())
+        }
+        RegState::Ptr(_) => access(cx, s, r, 0, max, kind).map(|_| ()),
+        RegState::Scalar(_) | RegState::Unknown => {
+            cx.error(DiagCode::HelperArgument, format!("R{} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem", r.0));
+            None
+        }
+        RegState::NotInit => {
+            cx.error(DiagCode::UninitRegister, format!("R{} !read_ok", r.0));
+            None
+        }
+    }
+}
+
+fn expect_kind(cx: &mut Ctx<'_, '_>, r: Reg, v: &RegState, ok: impl Fn(&Ptr) -> bool, expected: &str) -> Option<Ptr> {
+    match v {
+        RegState::Ptr(p) if ok(p) => Some(*p),
+        RegState::Ptr(p) if p.maybe_null => {
+            cx.error(DiagCode::NullDereference, format!("R{} type={} expected={}", r.0, "ptr_or_null", expected));
+            None
+        }
+        RegState::Scalar(_) => {
+            cx.error(DiagCode::HelperArgument, format!("R{} type=scalar expected={}", r.0, expected));
+            None
+        }
+        _ => {
+            cx.error(DiagCode::HelperArgument, format!("R{} type=ptr expected={}", r.0, expected));
+            None
+        }
+    }
+}
+
+fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
+    let Some(proto) = helper_proto(id) else {
+        cx.error(DiagCode::HelperUnavailable, format!("invalid func {}", helper_label(id)));
+        return None;
+    };
+    if !helper_allowed(cx.env.prog_type, id) {
+        cx.error(
+            DiagCode::HelperUnavailable,
+            format!("program of this type cannot use helper {}", helper_label(id)),
+        );
+        return None;
+    }
+    let mut map: Option<u32> = None;
+    let mut released: Option<u32> = None;
+    let mut alloc_size: Option<u32> = None;
+    // The constant key of an array lookup, when known (6.x: no NULL check needed then).
+    let mut const_key: Option<u64> = None;
+    let args = proto.args;
+    let mut i = 0;
+    while i < args.len().min(5) {
+        let r = Reg(i as u8 + 1);
+        let kind = args[i];
+        if kind == ArgKind::DontCare {
+            i += 1;
+            continue;
+        }
+        let v = cx.read(s, r)?;
+        match kind {
+            ArgKind::DontCare | ArgKind::Anything => {}
+            ArgKind::ConstMapPtr => {
+                let p = expect_kind(cx, r, &v, |p| matches!(p.kind, PtrKind::MapPtr { .. }), "map_ptr")?;
+                if let PtrKind::MapPtr { map: m } = p.kind {
+                    let def = &cx.env.maps[m as usize];
+                    if let Err(msg) = map_types::map_helper_compatible(def.map_type, id) {
+                        cx.error(DiagCode::MapHelperMismatch, msg);
+                        return None;
+                    }
+                    map = Some(m);
+                }
+            }
+            ArgKind::PtrToMapValueOrNull if matches!(v, RegState::Scalar(x) if x.const_value() == Some(0)) => {}
+            ArgKind::PtrToSocketOrNull if matches!(v, RegState::Scalar(x) if x.const_value() == Some(0)) => {}
+            ArgKind::PtrToMapKey | ArgKind::PtrToMapValue | ArgKind::PtrToUninitMapValue | ArgKind::PtrToMapValueOrNull => {
+                let Some(m) = map else {
+                    cx.error(DiagCode::HelperArgument, "invalid map_ptr to access map->key");
+                    return None;
+                };
+                let def = &cx.env.maps[m as usize];
+                let n = if kind == ArgKind::PtrToMapKey { def.key_size } else { def.value_size };
+                if kind == ArgKind::PtrToMapKey && n == 4 {
+                    if let RegState::Ptr(p) = v {
+                        if let (PtrKind::Stack { frame }, Some(var)) = (p.kind, p.var.const_value()) {
+                            let off = p.off as i64 + var as i64;
+                            if let Some(f) = s.frames.get(frame as usize) {
+                                if let Ok(RegState::Scalar(k)) = f.stack.load(off, 4) {
+                                    const_key = k.const_value();
+                                }
+                            }
+                        }
+                    }
+                }
+                check_mem_arg(cx, s, r, Scalar::constant(n as u64), kind == ArgKind::PtrToUninitMapValue, false)?;
+            }
+            ArgKind::PtrToMem | ArgKind::PtrToMemOrNull | ArgKind::PtrToUninitMem => {
+                // The size is the next argument.
+                let size = match args.get(i + 1) {
+                    Some(ArgKind::ConstSize) | Some(ArgKind::ConstSizeOrZero) => {
+                        let sz = *s.reg(Reg(r.0 + 1));
+                        match sz {
+                            RegState::Scalar(x) => {
+                                if args[i + 1] == ArgKind::ConstSize && x.umin == 0 && x.umax == 0 {
+                                    cx.error(DiagCode::HelperArgument, format!("R{} invalid zero-sized read", r.0 + 1));
+                                    return None;
+                                }
+                                if x.smin < 0 {
+                                    cx.error(
+                                        DiagCode::HelperArgument,
+                                        format!(
+                                            "R{} min value is negative, either use unsigned or 'var &= const'",
+                                            r.0 + 1
+                                        ),
+                                    );
+                                    return None;
+                                }
+                                x
+                            }
+                            RegState::NotInit => {
+                                cx.error(DiagCode::UninitRegister, format!("R{} !read_ok", r.0 + 1));
+                                return None;
+                            }
+                            _ => {
+                                cx.error(DiagCode::HelperArgument, format!("R{} type=ptr expected=scalar", r.0 + 1));
+                                return None;
+                            }
+                        }
+                    }
+                    _ => Scalar::constant(0),
+                };
+                check_mem_arg(cx, s, r, size, kind == ArgKind::PtrToUninitMem, kind == ArgKind::PtrToMemOrNull)?;
+                i += 2;
+                continue;
+            }
+            ArgKind::ConstSize | ArgKind::ConstSizeOrZero => {
+                if !matches!(v, RegState::Scalar(_)) {
+                    cx.error(DiagCode::HelperArgument, format!("R{} type=ptr expected=scalar", r.0));
+                    return None;
+                }
+            }
+            ArgKind::ConstAllocSizeOrZero => match v {
+                RegState::Scalar(x) if x.const_value().is_some() => alloc_size = x.const_value().map(|c| c as u32),
+                _ => {
+                    cx.error(DiagCode::HelperArgument, format!("R{} is not a known constant'", r.0));
+                    return None;
+                }
+            },
+            ArgKind::PtrToCtx | ArgKind::PtrToCtxOrNull => {
+                if kind == ArgKind::PtrToCtxOrNull && matches!(v, RegState::Scalar(x) if x.const_value() == Some(0)) {
+                } else {
+                    let p = expect_kind(cx, r, &v, |p| p.kind == PtrKind::Ctx, "ctx")?;
+                    if p.off != 0 || !p.has_fixed_off() {
+                        cx.error(
+                            DiagCode::HelperArgument,
+                            format!("dereference of modified ctx ptr R{} off={} disallowed", r.0, p.off),
+                        );
+                        return None;
+                    }
+                }
+            }
+            ArgKind::PtrToSocket | ArgKind::PtrToSockCommon | ArgKind::PtrToSocketOrNull => {
+                let p = expect_kind(
+                    cx,
+                    r,
+                    &v,
+                    |p| matches!(p.kind, PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock) && !p.maybe_null,
+                    "sock",
+                )?;
+                if proto.release_arg == Some(i) {
+                    released = Some(p.ref_obj_id);
+                }
+            }
+            ArgKind::PtrToAllocMem => {
+                let p = expect_kind(cx, r, &v, |p| matches!(p.kind, PtrKind::Mem { .. }) && !p.maybe_null, "alloc_mem")?;
+                if proto.release_arg == Some(i) {
+                    released = Some(p.ref_obj_id);
+                }
+            }
+            ArgKind::PtrToStack | ArgKind::PtrToStackOrNull | ArgKind::PtrToLong | ArgKind::PtrToInt => {
+                if kind == ArgKind::PtrToStackOrNull && matches!(v, RegState::Scalar(x) if x.const_value() == Some(0)) {
+                } else {
+                    let n = match kind {
+                        ArgKind::PtrToLong => 8,
+                        ArgKind::PtrToInt => 4,
+                        _ => 0,
+                    };
+                    if n > 0 {
+                        check_mem_arg(cx, s, r, Scalar::constant(n), true, false)?;
+                    } else {
+                        expect_kind(cx, r, &v, |p| matches!(p.kind, PtrKind::Stack { .. }), "fp")?;
+                    }
+                }
+            }
+            ArgKind::PtrToConstStr => {
+                expect_kind(cx, r, &v, |p| matches!(p.kind, PtrKind::MapValue { .. }), "map_value")?;
+            }
+            ArgKind::PtrToFunc => {
+                cx.error(
+                    DiagCode::Unsupported,
+                    format!("callback functions are not supported yet ({})", helper_label(id)),
+                );
+                return None;
+            }
+            ArgKind::PtrToBtfId | ArgKind::PtrToPercpuBtfId | ArgKind::PtrToKptr => {
+                if !matches!(v, RegState::Ptr(_)) {
+                    cx.error(DiagCode::HelperArgument, format!("R{} type=scalar expected=ptr_", r.0));
+                    return None;
+                }
+            }
+            ArgKind::PtrToSpinLock | ArgKind::PtrToTimer | ArgKind::PtrToDynptr => {
+                expect_kind(
+                    cx,
+                    r,
+                    &v,
+                    |p| matches!(p.kind, PtrKind::MapValue { .. } | PtrKind::Stack { .. }),
+                    "map_value",
+                )?;
+            }
+        }
+        i += 1;
+    }
+    // References: release.
+    if let Some(rel) = released {
+        if rel == 0 || !s.refs.contains_key(&rel) {
+            cx.error(DiagCode::Reference, "R1 must be referenced when passed to release function");
+            return None;
+        }
+        s.refs.remove(&rel);
+        s.for_each_reg_mut(|r| {
+            if matches!(r, RegState::Ptr(p) if p.ref_obj_id == rel) {
+                *r = RegState::NotInit;
+            }
+        });
+    }
+    if proto.changes_pkt_data {
+        s.for_each_reg_mut(|r| {
+            if matches!(r, RegState::Ptr(p) if matches!(p.kind, PtrKind::Pkt | PtrKind::PktMeta | PtrKind::PktEnd)) {
+                *r = RegState::unknown_scalar();
+            }
+        });
+        s.pkt_ranges.clear();
+    }
+    // Caller-saved registers are clobbered.
+    for r in 1..=5 {
+        s.set_reg(Reg(r), RegState::NotInit);
+    }
+    let fresh = cx.fresh_id(s);
+    let mut nullable = |kind: PtrKind, s: &mut AbsState| {
+        retire_id(s, fresh);
+        let mut p = Ptr::new(kind);
+        p.maybe_null = true;
+        p.id = fresh;
+        if proto.acquire {
+            p.ref_obj_id = fresh;
+            s.refs.insert(fresh, cx.pc);
+        }
+        RegState::Ptr(p)
+    };
+    let r0 = match proto.ret {
+        RetKind::Integer => match proto.ret_range {
+            Some((lo, hi)) => RegState::Scalar(Scalar::from_srange(lo, hi)),
+            None => RegState::unknown_scalar(),
+        },
+        RetKind::Void => RegState::NotInit,
+        RetKind::MapValueOrNull => {
+            let Some(m) = map else {
+                cx.error(DiagCode::HelperArgument, "map lookup without a map");
+                return None;
+            };
+            let def = &cx.env.maps[m as usize];
+            if matches!(def.map_type, map_types::BPF_MAP_TYPE_ARRAY_OF_MAPS | map_types::BPF_MAP_TYPE_HASH_OF_MAPS) {
+                // The inner map: not modelled yet; a value that may not be dereferenced.
+                RegState::Unknown
+            } else if matches!(def.map_type, map_types::BPF_MAP_TYPE_SOCKMAP | map_types::BPF_MAP_TYPE_SOCKHASH) {
+                nullable(PtrKind::Socket, s)
+            } else if matches!(def.map_type, map_types::BPF_MAP_TYPE_ARRAY | map_types::BPF_MAP_TYPE_PERCPU_ARRAY)
+                && const_key.is_some_and(|k| k < def.max_entries as u64)
+            {
+                RegState::ptr(PtrKind::MapValue { map: m })
+            } else {
+                nullable(PtrKind::MapValue { map: m }, s)
+            }
+        }
+        RetKind::MapValue => match map {
+            Some(m) => RegState::ptr(PtrKind::MapValue { map: m }),
+            None => RegState::Unknown,
+        },
+        RetKind::SocketOrNull => nullable(PtrKind::Socket, s),
+        RetKind::TcpSockOrNull => nullable(PtrKind::TcpSock, s),
+        RetKind::SockCommonOrNull => nullable(PtrKind::SockCommon, s),
+        RetKind::AllocMemOrNull | RetKind::MemOrNull => {
+            let size = alloc_size.unwrap_or(0);
+            nullable(PtrKind::Mem { size, rdonly: false }, s)
+        }
+        RetKind::PtrToMemOrBtfIdOrNull | RetKind::BtfIdOrNull => nullable(PtrKind::BtfId, s),
+        RetKind::PtrToBtfId => RegState::ptr(PtrKind::BtfId),
+    };
+    s.set_reg(Reg::R0, r0);
+    Some(())
+}
+
+/// `exit`: in a subprogram it returns to the caller (the Return edge pops the
+/// frame); in the main program it ends the path, after checking R0 and references.
+pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
+    let r0 = cx.read(s, Reg::R0)?;
+    if s.depth() > 0 {
+        if let RegState::Ptr(p) = r0 {
+            if let PtrKind::Stack { frame } = p.kind {
+                if frame as usize == s.depth() {
+                    cx.error(DiagCode::ReturnValue, "cannot return stack pointer to the caller");
+                    return None;
+                }
+            }
+        }
+        return Some(());
+    }
+    if let Some((id, pc)) = s.refs.iter().next() {
+        cx.error(DiagCode::Reference, format!("Unreleased reference id={id} alloc_insn={pc}"));
+        return None;
+    }
+    if let Some((lo, hi)) = crate::abi::ret::return_range(cx.env.prog_type, cx.env.attach) {
+        match r0 {
+            RegState::Scalar(x) => {
+                if x.smin < lo || x.smax > hi {
+                    cx.error(DiagCode::ReturnValue, format!("At program exit the register R0 has {} should have been in [{}, {}]", range_text(&x), lo, hi));
+                    return None;
+                }
+            }
+            _ => {
+                cx.error(DiagCode::ReturnValue, "At program exit the register R0 is not a known value (ptr_)");
+                return None;
+            }
+        }
+    } else if !matches!(r0, RegState::Scalar(_)) {
+        cx.error(DiagCode::ReturnValue, "R0 leaks addr as return value");
+        return None;
+    }
+    Some(())
+}
+
+/// The kernel's `smin=..,smax=..` text of a return value.
+fn range_text(x: &Scalar) -> String {
+    match x.const_value() {
+        Some(c) => format!("smin=smax={}", c as i64),
+        None => format!("smin={} smax={}", x.smin, x.smax),
+    }
+}
+
+/// The state on a call edge: a new frame for the callee with R1-R5 from the caller.
+pub fn enter_call(s: &AbsState) -> AbsState {
+    let mut out = s.clone();
+    let depth = out.frames.len() as u8;
+    let mut f = Frame::new(depth);
+    for r in 1..=5 {
+        f.regs[r] = s.frame().regs[r];
+    }
+    out.frames.push(f);
+    out
+}
+
+/// The state on a return edge: the callee frame popped, R0 from the callee,
+/// R1-R5 clobbered in the caller.
+pub fn leave_call(s: &AbsState) -> Option<AbsState> {
+    if s.frames.len() < 2 {
+        return None;
+    }
+    let mut out = s.clone();
+    let callee = out.frames.pop()?;
+    let r0 = callee.regs[0];
+    out.set_reg(Reg::R0, r0);
+    for r in 1..=5 {
+        out.set_reg(Reg(r), RegState::NotInit);
+    }
+    Some(out)
+}

@@ -1,0 +1,169 @@
+//! The abstract machine state at one program point: the kernel's
+//! `bpf_verifier_state`, with a frame per active call (registers R0-R10 and a
+//! 512-byte stack each), the proven packet ranges, and the acquired references.
+//!
+//! `AbsState` is one path's state; `StateSet` (in `disjunct`) is what the fixpoint
+//! engine propagates: a small set of states kept apart where joining them would lose
+//! a distinction the kernel keeps (a pointer vs. a scalar, null vs. non-null).
+
+pub mod disjunct;
+pub mod reg;
+pub mod stack;
+
+use imbl::OrdMap;
+use lattices::{Scalar, Thresholds};
+pub use reg::{Ptr, PtrKind, RegState};
+pub use stack::{Stack, StackByte, StackSlot};
+
+use crate::insn::Reg;
+
+/// Maximum call depth, as the kernel's `MAX_CALL_FRAMES`.
+pub const MAX_CALL_FRAMES: usize = 8;
+
+/// One call frame.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Frame {
+    pub regs: [RegState; 11],
+    pub stack: Stack,
+}
+
+impl Frame {
+    /// The frame at a function's entry: R10 is the frame pointer, the rest not initialised.
+    pub fn new(depth: u8) -> Frame {
+        let mut regs = [RegState::NotInit; 11];
+        regs[10] = RegState::ptr(PtrKind::Stack { frame: depth });
+        Frame { regs, stack: Stack::default() }
+    }
+}
+
+/// One path's abstract state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AbsState {
+    /// Active frames, outermost first; the last is the current one.
+    pub frames: Vec<Frame>,
+    /// Proven packet range per packet-pointer id (id 0 is `data` itself):
+    /// every access `[off, off+size)` relative to the id's base with `off+size <= range` is in bounds.
+    pub pkt_ranges: OrdMap<u32, u32>,
+    /// Acquired references not yet released: id -> pc of the acquiring call.
+    pub refs: OrdMap<u32, usize>,
+}
+
+impl AbsState {
+    /// The state at program entry: R1 = ctx, R10 = fp.
+    pub fn entry() -> AbsState {
+        let mut f = Frame::new(0);
+        f.regs[1] = RegState::ptr(PtrKind::Ctx);
+        AbsState { frames: vec![f], pkt_ranges: OrdMap::new(), refs: OrdMap::new() }
+    }
+
+    pub fn depth(&self) -> usize {
+        self.frames.len() - 1
+    }
+
+    pub fn frame(&self) -> &Frame {
+        self.frames.last().expect("a state always has a frame")
+    }
+
+    pub fn frame_mut(&mut self) -> &mut Frame {
+        self.frames.last_mut().expect("a state always has a frame")
+    }
+
+    pub fn reg(&self, r: Reg) -> &RegState {
+        &self.frame().regs[r.index()]
+    }
+
+    pub fn set_reg(&mut self, r: Reg, v: RegState) {
+        self.frame_mut().regs[r.index()] = v;
+    }
+
+    pub fn pkt_range(&self, id: u32) -> u32 {
+        self.pkt_ranges.get(&id).copied().unwrap_or(0)
+    }
+
+    /// Applies `f` to every register and spilled register of every frame.
+    pub fn for_each_reg_mut(&mut self, mut f: impl FnMut(&mut RegState)) {
+        for fr in self.frames.iter_mut() {
+            for r in fr.regs.iter_mut() {
+                f(r);
+            }
+            let keys: Vec<i32> = fr.stack.slots.keys().copied().collect();
+            for k in keys {
+                if let Some(StackSlot::Spill(r)) = fr.stack.slots.get(&k).copied() {
+                    let mut r2 = r;
+                    f(&mut r2);
+                    if r2 != r {
+                        fr.stack.slots.insert(k, StackSlot::Spill(r2));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The shape key used by `StateSet` to decide which states to keep apart.
+    pub fn shape(&self) -> Vec<u64> {
+        let mut v = Vec::with_capacity(self.frames.len() * 11 + 1);
+        v.push(self.frames.len() as u64);
+        for f in &self.frames {
+            v.extend(f.regs.iter().map(|r| r.shape()));
+        }
+        v.extend(self.refs.keys().map(|k| *k as u64 | (1 << 40)));
+        v
+    }
+
+    /// Least upper bound; both states must have the same number of frames.
+    pub fn join(&self, o: &AbsState) -> AbsState {
+        self.combine(o, |a, b| a.join(b), |a, b| a.join(b))
+    }
+
+    pub fn widen(&self, o: &AbsState, t: &Thresholds) -> AbsState {
+        self.combine(o, |a, b| a.widen(b, t), |a, b| a.widen(b, t))
+    }
+
+    pub fn narrow(&self, o: &AbsState) -> AbsState {
+        self.combine(o, |a, b| a.narrow(b), |a, b| if a.leq(b) { a.clone() } else { b.clone() })
+    }
+
+    fn combine(
+        &self,
+        o: &AbsState,
+        reg: impl Fn(&RegState, &RegState) -> RegState,
+        stack: impl Fn(&Stack, &Stack) -> Stack,
+    ) -> AbsState {
+        let frames = self
+            .frames
+            .iter()
+            .zip(o.frames.iter())
+            .map(|(a, b)| Frame {
+                regs: std::array::from_fn(|i| reg(&a.regs[i], &b.regs[i])),
+                stack: stack(&a.stack, &b.stack),
+            })
+            .collect();
+        let mut pkt_ranges = OrdMap::new();
+        for (id, r) in self.pkt_ranges.iter() {
+            let r2 = o.pkt_range(*id);
+            if r2.min(*r) > 0 {
+                pkt_ranges.insert(*id, r2.min(*r));
+            }
+        }
+        // A reference held on either path must still be released.
+        let mut refs = self.refs.clone();
+        for (k, v) in o.refs.iter() {
+            refs.entry(*k).or_insert(*v);
+        }
+        AbsState { frames, pkt_ranges, refs }
+    }
+
+    pub fn leq(&self, o: &AbsState) -> bool {
+        self.frames.len() == o.frames.len()
+            && self.frames.iter().zip(o.frames.iter()).all(|(a, b)| {
+                a.regs.iter().zip(b.regs.iter()).all(|(x, y)| x.leq(y)) && a.stack.leq(&b.stack)
+            })
+            && o.pkt_ranges.iter().all(|(id, r)| self.pkt_range(*id) >= *r)
+            && self.refs.keys().all(|k| o.refs.contains_key(k))
+    }
+
+    /// A scalar view of a register (for conditions), if it is a scalar.
+    pub fn scalar(&self, r: Reg) -> Option<Scalar> {
+        self.reg(r).as_scalar().copied()
+    }
+}

@@ -1,0 +1,304 @@
+//! The abstract value of one register: the kernel's `struct bpf_reg_state`, reduced
+//! to what the verifier needs.
+//!
+//! A register is not initialised, a scalar (the `lattices::Scalar` reduced product),
+//! or a pointer. A pointer is a base (`PtrKind`: ctx, stack, map value, packet, ...)
+//! plus an offset split as the kernel splits it: a fixed part `off` and a variable
+//! part `var` (a scalar; the constant 0 when the offset is fixed), an `id` shared by
+//! copies of the same pointer (null checks and packet ranges apply to every copy),
+//! and `ref_obj_id` for pointers that hold an acquired reference.
+//!
+//! Join of two registers of different kinds (or different maps) is `NotInit`'s
+//! cousin `Unknown`: reading it is allowed only as a value that is never
+//! dereferenced; the disjunctive state (`state::disjunct`) keeps such states apart
+//! before it comes to that.
+
+use lattices::{Lattice, Scalar, Thresholds};
+use std::fmt;
+
+/// The base a pointer points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PtrKind {
+    /// The program's context (`PTR_TO_CTX`).
+    Ctx,
+    /// A stack frame (`PTR_TO_STACK`); `frame` is the call depth (0 = main).
+    Stack { frame: u8 },
+    /// A map itself (`CONST_PTR_TO_MAP`), by index into the object's maps.
+    MapPtr { map: u32 },
+    /// A map value (`PTR_TO_MAP_VALUE`).
+    MapValue { map: u32 },
+    /// A map key buffer passed to a callback (`PTR_TO_MAP_KEY`).
+    MapKey { map: u32 },
+    /// Packet data (`PTR_TO_PACKET`).
+    Pkt,
+    /// Packet metadata (`PTR_TO_PACKET_META`).
+    PktMeta,
+    /// One past the packet (`PTR_TO_PACKET_END`).
+    PktEnd,
+    /// Memory of a known size from a helper (`PTR_TO_MEM`, e.g. a ringbuf record).
+    Mem { size: u32, rdonly: bool },
+    /// `struct bpf_sock *`.
+    Socket,
+    /// `struct sock_common *`.
+    SockCommon,
+    /// `struct tcp_sock *`.
+    TcpSock,
+    /// A kernel object typed by BTF (`PTR_TO_BTF_ID`); accesses go through probe reads.
+    BtfId,
+    /// The address of a subprogram (callbacks), by its start pc.
+    Func { pc: u32 },
+    /// `struct bpf_flow_keys *` of flow dissector programs.
+    FlowKeys,
+}
+
+/// A pointer register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ptr {
+    pub kind: PtrKind,
+    /// May be NULL (`*_OR_NULL` types): must be compared with 0 before use.
+    pub maybe_null: bool,
+    /// Fixed part of the offset.
+    pub off: i32,
+    /// Variable part of the offset.
+    pub var: Scalar,
+    /// Copies of the same pointer share an id (0: none).
+    pub id: u32,
+    /// Id of the acquired reference this pointer holds (0: none).
+    pub ref_obj_id: u32,
+}
+
+impl Ptr {
+    pub fn new(kind: PtrKind) -> Ptr {
+        Ptr { kind, maybe_null: false, off: 0, var: Scalar::constant(0), id: 0, ref_obj_id: 0 }
+    }
+
+    /// The offset as one scalar (fixed + variable), for bounds checks.
+    pub fn total_off(&self) -> Scalar {
+        Scalar::binop(lattices::BinOp::Add, lattices::BitWidth::W64, &self.var, &Scalar::constant(self.off as i64 as u64))
+    }
+
+    /// True when the offset has no variable part.
+    pub fn has_fixed_off(&self) -> bool {
+        self.var.const_value() == Some(0)
+    }
+}
+
+/// The abstract value of one register.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegState {
+    /// Never written (`NOT_INIT`); reading it is `R%d !read_ok`.
+    NotInit,
+    Scalar(Scalar),
+    Ptr(Ptr),
+    /// Result of joining incompatible values: initialised, but nothing else is known;
+    /// it may not be dereferenced, and it may be a pointer, so it may not leak.
+    Unknown,
+}
+
+impl RegState {
+    pub fn scalar(s: Scalar) -> RegState {
+        RegState::Scalar(s)
+    }
+
+    pub fn unknown_scalar() -> RegState {
+        RegState::Scalar(Scalar::unknown())
+    }
+
+    pub fn constant(v: u64) -> RegState {
+        RegState::Scalar(Scalar::constant(v))
+    }
+
+    pub fn ptr(kind: PtrKind) -> RegState {
+        RegState::Ptr(Ptr::new(kind))
+    }
+
+    pub fn is_init(&self) -> bool {
+        !matches!(self, RegState::NotInit)
+    }
+
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match self {
+            RegState::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_ptr(&self) -> Option<&Ptr> {
+        match self {
+            RegState::Ptr(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// A coarse "shape" used to decide which states may be joined without losing
+    /// a distinction the kernel keeps (pointer kind and nullness, init-ness).
+    pub fn shape(&self) -> u64 {
+        match self {
+            RegState::NotInit => 0,
+            RegState::Unknown => 1,
+            RegState::Scalar(_) => 2,
+            RegState::Ptr(p) => {
+                let k: u64 = match p.kind {
+                    PtrKind::Ctx => 3,
+                    PtrKind::Stack { frame } => 4 + ((frame as u64) << 8),
+                    PtrKind::MapPtr { map } => 5 + ((map as u64) << 8),
+                    PtrKind::MapValue { map } => 6 + ((map as u64) << 8),
+                    PtrKind::MapKey { map } => 7 + ((map as u64) << 8),
+                    PtrKind::Pkt => 8,
+                    PtrKind::PktMeta => 9,
+                    PtrKind::PktEnd => 10,
+                    PtrKind::Mem { size, rdonly } => 11 + ((size as u64) << 8) + ((rdonly as u64) << 7),
+                    PtrKind::Socket => 12,
+                    PtrKind::SockCommon => 13,
+                    PtrKind::TcpSock => 14,
+                    PtrKind::BtfId => 15,
+                    PtrKind::Func { pc } => 16 + ((pc as u64) << 8),
+                    PtrKind::FlowKeys => 17,
+                };
+                k.wrapping_mul(2).wrapping_add(p.maybe_null as u64)
+            }
+        }
+    }
+
+    /// Least upper bound of two register states.
+    pub fn join(&self, other: &RegState) -> RegState {
+        self.combine(other, |a, b| {
+            let mut a = *a;
+            a.join(b);
+            a
+        })
+    }
+
+    /// Widening of `self` by `newer`.
+    pub fn widen(&self, newer: &RegState, t: &Thresholds) -> RegState {
+        self.combine(newer, |a, b| a.widen(b, t))
+    }
+
+    /// Narrowing of `self` by `newer`.
+    pub fn narrow(&self, newer: &RegState) -> RegState {
+        self.combine(newer, |a, b| a.narrow(b))
+    }
+
+    fn combine(&self, other: &RegState, f: impl Fn(&Scalar, &Scalar) -> Scalar) -> RegState {
+        use RegState::*;
+        match (self, other) {
+            (NotInit, _) | (_, NotInit) => NotInit,
+            (Scalar(a), Scalar(b)) => Scalar(f(a, b)),
+            (Ptr(a), Ptr(b)) if a.kind == b.kind => {
+                let (off, var) = if a.off == b.off {
+                    (a.off, f(&a.var, &b.var))
+                } else {
+                    // Fold differing fixed offsets into the variable part.
+                    (0, f(&a.total_off(), &b.total_off()))
+                };
+                Ptr(self::Ptr {
+                    kind: a.kind,
+                    maybe_null: a.maybe_null || b.maybe_null,
+                    off,
+                    var,
+                    id: if a.id == b.id { a.id } else { 0 },
+                    ref_obj_id: if a.ref_obj_id == b.ref_obj_id { a.ref_obj_id } else { 0 },
+                })
+            }
+            _ => Unknown,
+        }
+    }
+
+    /// Partial order: every concrete value of `self` is one of `other`.
+    pub fn leq(&self, other: &RegState) -> bool {
+        use RegState::*;
+        match (self, other) {
+            (_, NotInit) => true,
+            (NotInit, _) => false,
+            (_, Unknown) => true,
+            (Unknown, _) => false,
+            (Scalar(a), Scalar(b)) => a.leq(b),
+            (Ptr(a), Ptr(b)) => {
+                a.kind == b.kind
+                    && (!a.maybe_null || b.maybe_null)
+                    && (b.id == 0 || a.id == b.id)
+                    && a.ref_obj_id == b.ref_obj_id
+                    && if a.off == b.off { a.var.leq(&b.var) } else { a.total_off().leq(&b.total_off()) }
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Formats a register state in the kernel 6.18 log notation (`ctx()`, `fp-8`,
+/// `map_value(map=m,ks=4,vs=8)`, `pkt(off=14,r=14)`, `scalar(...)`, `8`).
+pub struct RegDisplay<'a> {
+    pub reg: &'a RegState,
+    /// Map names and sizes, by index: (name, key_size, value_size).
+    pub maps: &'a [(String, u32, u32)],
+    /// Packet range of the pointer's id, when it is a packet pointer.
+    pub pkt_range: Option<u32>,
+}
+
+impl fmt::Display for RegDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reg {
+            RegState::NotInit => write!(f, "?"),
+            RegState::Unknown => write!(f, "unknown()"),
+            RegState::Scalar(s) => write!(f, "{s}"),
+            RegState::Ptr(p) => {
+                if let PtrKind::Stack { .. } = p.kind {
+                    if p.has_fixed_off() {
+                        return write!(f, "fp{}", p.off);
+                    }
+                }
+                let name = match p.kind {
+                    PtrKind::Ctx => "ctx",
+                    PtrKind::Stack { .. } => "fp",
+                    PtrKind::MapPtr { .. } => "map_ptr",
+                    PtrKind::MapValue { .. } => "map_value",
+                    PtrKind::MapKey { .. } => "map_key",
+                    PtrKind::Pkt => "pkt",
+                    PtrKind::PktMeta => "pkt_meta",
+                    PtrKind::PktEnd => "pkt_end",
+                    PtrKind::Mem { rdonly: true, .. } => "rdonly_mem",
+                    PtrKind::Mem { .. } => "mem",
+                    PtrKind::Socket => "sock",
+                    PtrKind::SockCommon => "sock_common",
+                    PtrKind::TcpSock => "tcp_sock",
+                    PtrKind::BtfId => "ptr_",
+                    PtrKind::Func { .. } => "func",
+                    PtrKind::FlowKeys => "flow_keys",
+                };
+                write!(f, "{name}{}(", if p.maybe_null { "_or_null" } else { "" })?;
+                let mut parts: Vec<String> = Vec::new();
+                if p.id != 0 {
+                    parts.push(format!("id={}", p.id));
+                }
+                if p.ref_obj_id != 0 {
+                    parts.push(format!("ref_obj_id={}", p.ref_obj_id));
+                }
+                match p.kind {
+                    PtrKind::MapPtr { map } | PtrKind::MapValue { map } | PtrKind::MapKey { map } => {
+                        if let Some((n, ks, vs)) = self.maps.get(map as usize) {
+                            parts.push(format!("map={n},ks={ks},vs={vs}"));
+                        }
+                    }
+                    PtrKind::Mem { size, .. } => parts.push(format!("sz={size}")),
+                    _ => {}
+                }
+                if p.off != 0 {
+                    parts.push(format!("off={}", p.off));
+                }
+                if let Some(r) = self.pkt_range {
+                    if matches!(p.kind, PtrKind::Pkt | PtrKind::PktMeta) {
+                        parts.push(format!("r={r}"));
+                    }
+                }
+                if !p.has_fixed_off() {
+                    let s = format!("{}", p.var);
+                    let inner = s.strip_prefix("scalar(").and_then(|x| x.strip_suffix(')')).unwrap_or(&s);
+                    if !inner.is_empty() {
+                        parts.push(inner.to_string());
+                    }
+                }
+                write!(f, "{})", parts.join(","))
+            }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! One 512-byte stack frame, as the kernel's `bpf_stack_state` tracks it.
+//!
+//! The frame is 64 slots of 8 bytes, keyed by slot index (`-1` is `fp-8..fp-1`).
+//! A slot is either a spilled register (an aligned 8-byte store of a register keeps
+//! its full state, pointer or scalar, so a fill gives it back) or eight bytes each
+//! `Invalid` (never written, the kernel's `STACK_INVALID` `?`), `Misc` (`m`) or
+//! `Zero` (`0`). Absent slots are all invalid. Maps are `imbl` persistent maps:
+//! branches of the analysis share the unchanged slots.
+//!
+//! Precision loss: a store narrower than 8 bytes of a non-constant scalar makes its
+//! bytes `Misc`, so loading them back gives only the size-derived bounds (a u8 store
+//! of `x in [0, 7]` loads back as `[0, 255]`).
+
+use super::reg::RegState;
+use imbl::OrdMap;
+use lattices::{Scalar, Thresholds};
+
+pub const MAX_BPF_STACK: i64 = 512;
+
+/// What one stack byte holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackByte {
+    /// Never written: reading it is an error.
+    Invalid,
+    /// Some initialised data.
+    Misc,
+    /// Known zero.
+    Zero,
+}
+
+impl StackByte {
+    fn join(self, o: StackByte) -> StackByte {
+        use StackByte::*;
+        match (self, o) {
+            (Invalid, _) | (_, Invalid) => Invalid,
+            (Zero, Zero) => Zero,
+            _ => Misc,
+        }
+    }
+
+    fn leq(self, o: StackByte) -> bool {
+        use StackByte::*;
+        matches!((self, o), (_, Invalid) | (Zero, _) | (Misc, Misc))
+    }
+
+    pub fn letter(self) -> char {
+        match self {
+            StackByte::Invalid => '?',
+            StackByte::Misc => 'm',
+            StackByte::Zero => '0',
+        }
+    }
+}
+
+/// One 8-byte slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StackSlot {
+    /// An aligned 8-byte spill of a register.
+    Spill(RegState),
+    /// Byte-wise contents; byte 0 is the lowest address.
+    Bytes([StackByte; 8]),
+    /// A narrow (1, 2 or 4-byte) store of a scalar at byte `at`, the value kept so a
+    /// fill of the same bytes gives it back; `bytes` is the byte-wise view of the slot.
+    Narrow { value: Scalar, at: u8, size: u8, bytes: [StackByte; 8] },
+}
+
+impl StackSlot {
+    pub const INVALID: StackSlot = StackSlot::Bytes([StackByte::Invalid; 8]);
+
+    /// The byte-wise view (a spilled scalar 0 is zero bytes; any other spill is misc).
+    pub fn bytes(&self) -> [StackByte; 8] {
+        match self {
+            StackSlot::Bytes(b) => *b,
+            StackSlot::Narrow { bytes, .. } => *bytes,
+            StackSlot::Spill(RegState::Scalar(s)) if s.const_value() == Some(0) => [StackByte::Zero; 8],
+            StackSlot::Spill(RegState::NotInit) => [StackByte::Invalid; 8],
+            StackSlot::Spill(_) => [StackByte::Misc; 8],
+        }
+    }
+
+    fn join(&self, o: &StackSlot) -> StackSlot {
+        match (self, o) {
+            (StackSlot::Spill(a), StackSlot::Spill(b)) => match a.join(b) {
+                RegState::NotInit => StackSlot::INVALID,
+                RegState::Unknown => StackSlot::Bytes([StackByte::Misc; 8]),
+                r => StackSlot::Spill(r),
+            },
+            (
+                StackSlot::Narrow { value: va, at: aa, size: sa, .. },
+                StackSlot::Narrow { value: vb, at: ab, size: sb, .. },
+            ) if aa == ab && sa == sb => {
+                let (a, b) = (self.bytes(), o.bytes());
+                let mut v = *va;
+                lattices::Lattice::join(&mut v, vb);
+                StackSlot::Narrow { value: v, at: *aa, size: *sa, bytes: std::array::from_fn(|i| a[i].join(b[i])) }
+            }
+            _ => {
+                let (a, b) = (self.bytes(), o.bytes());
+                StackSlot::Bytes(std::array::from_fn(|i| a[i].join(b[i])))
+            }
+        }
+    }
+
+    fn widen(&self, o: &StackSlot, t: &Thresholds) -> StackSlot {
+        match (self, o) {
+            (StackSlot::Spill(a), StackSlot::Spill(b)) => match a.widen(b, t) {
+                RegState::NotInit => StackSlot::INVALID,
+                RegState::Unknown => StackSlot::Bytes([StackByte::Misc; 8]),
+                r => StackSlot::Spill(r),
+            },
+            (
+                StackSlot::Narrow { value: va, at: aa, size: sa, .. },
+                StackSlot::Narrow { value: vb, at: ab, size: sb, .. },
+            ) if aa == ab && sa == sb => {
+                let (a, b) = (self.bytes(), o.bytes());
+                StackSlot::Narrow {
+                    value: lattices::Lattice::widen(va, vb, t),
+                    at: *aa,
+                    size: *sa,
+                    bytes: std::array::from_fn(|i| a[i].join(b[i])),
+                }
+            }
+            _ => self.join(o),
+        }
+    }
+
+    fn leq(&self, o: &StackSlot) -> bool {
+        match (self, o) {
+            (StackSlot::Spill(a), StackSlot::Spill(b)) => a.leq(b),
+            (_, StackSlot::Spill(_)) => false,
+            (
+                StackSlot::Narrow { value: va, at: aa, size: sa, .. },
+                StackSlot::Narrow { value: vb, at: ab, size: sb, .. },
+            ) => {
+                aa == ab && sa == sb && lattices::Lattice::leq(va, vb) && {
+                    let (a, b) = (self.bytes(), o.bytes());
+                    (0..8).all(|i| a[i].leq(b[i]))
+                }
+            }
+            (_, StackSlot::Narrow { .. }) => false,
+            _ => {
+                let (a, b) = (self.bytes(), o.bytes());
+                (0..8).all(|i| a[i].leq(b[i]))
+            }
+        }
+    }
+}
+
+/// A stack frame.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Stack {
+    pub slots: OrdMap<i32, StackSlot>,
+}
+
+/// The slot index and byte within it of a frame offset (negative).
+fn slot_of(off: i64) -> (i32, usize) {
+    (off.div_euclid(8) as i32, off.rem_euclid(8) as usize)
+}
+
+impl Stack {
+    pub fn slot(&self, idx: i32) -> StackSlot {
+        self.slots.get(&idx).copied().unwrap_or(StackSlot::INVALID)
+    }
+
+    /// Deepest byte offset ever written (for the log's stack depth).
+    pub fn depth(&self) -> i64 {
+        self.slots.keys().next().map(|k| -(*k as i64) * 8).unwrap_or(0)
+    }
+
+    /// Writes `size` bytes at `off` (negative frame offset, in bounds) with a register's value.
+    pub fn store(&mut self, off: i64, size: u32, value: &RegState) {
+        let (idx, byte) = slot_of(off);
+        if size == 8 && byte == 0 {
+            match value {
+                RegState::Scalar(s) if s.const_value() == Some(0) => {
+                    self.slots.insert(idx, StackSlot::Spill(*value));
+                }
+                RegState::NotInit => {
+                    self.slots.insert(idx, StackSlot::INVALID);
+                }
+                _ => {
+                    self.slots.insert(idx, StackSlot::Spill(*value));
+                }
+            }
+            return;
+        }
+        let kind = match value {
+            RegState::Scalar(s) if s.truncate(size).const_value() == Some(0) => StackByte::Zero,
+            _ => StackByte::Misc,
+        };
+        self.fill_bytes(off, size as i64, kind);
+        if let RegState::Scalar(s) = value {
+            if byte + size as usize <= 8 && size < 8 {
+                let bytes = self.slot(idx).bytes();
+                self.slots.insert(idx, StackSlot::Narrow { value: s.truncate(size), at: byte as u8, size: size as u8, bytes });
+            }
+        }
+    }
+
+    /// Sets `len` bytes from `off` to `kind`, breaking spills they overlap.
+    pub fn fill_bytes(&mut self, off: i64, len: i64, kind: StackByte) {
+        for o in off..off + len {
+            let (idx, byte) = slot_of(o);
+            let mut bytes = self.slot(idx).bytes();
+            bytes[byte] = kind;
+            self.slots.insert(idx, StackSlot::Bytes(bytes));
+        }
+    }
+
+    /// Marks every byte of `[lo, hi)` that is already initialised as Misc, and
+    /// breaks spills in it (a write at an unknown offset within that range).
+    pub fn clobber_range(&mut self, lo: i64, hi: i64) {
+        for o in lo..hi {
+            let (idx, byte) = slot_of(o);
+            let mut bytes = self.slot(idx).bytes();
+            if bytes[byte] != StackByte::Invalid {
+                bytes[byte] = StackByte::Misc;
+            }
+            self.slots.insert(idx, StackSlot::Bytes(bytes));
+        }
+    }
+
+    /// Reads `size` bytes at `off`: `Err(first uninitialised offset)` if any byte is invalid,
+    /// else the loaded register (a full spill gives the spilled register back).
+    pub fn load(&self, off: i64, size: u32) -> Result<RegState, i64> {
+        let (idx, byte) = slot_of(off);
+        if let StackSlot::Spill(r) = self.slot(idx) {
+            if size == 8 && byte == 0 {
+                return Ok(r);
+            }
+            if let RegState::Scalar(s) = r {
+                // A narrow fill of a spilled scalar: the low bytes are the low bits (little-endian).
+                if byte == 0 {
+                    return Ok(RegState::Scalar(s.truncate(size)));
+                }
+                let shifted = Scalar::binop(
+                    lattices::BinOp::Rsh,
+                    lattices::BitWidth::W64,
+                    &s,
+                    &Scalar::constant(byte as u64 * 8),
+                );
+                return Ok(RegState::Scalar(shifted.truncate(size)));
+            }
+        }
+        if let StackSlot::Narrow { value, at, size: ssize, .. } = self.slot(idx) {
+            if at as usize == byte && size <= ssize as u32 {
+                return Ok(RegState::Scalar(value.truncate(size)));
+            }
+        }
+        let mut all_zero = true;
+        for o in off..off + size as i64 {
+            let (idx, byte) = slot_of(o);
+            match self.slot(idx).bytes()[byte] {
+                StackByte::Invalid => return Err(o),
+                StackByte::Misc => all_zero = false,
+                StackByte::Zero => {}
+            }
+        }
+        if all_zero {
+            Ok(RegState::constant(0))
+        } else {
+            Ok(RegState::Scalar(Scalar::unknown().truncate(size)))
+        }
+    }
+
+    /// First uninitialised byte in `[off, off+len)`, if any.
+    pub fn first_invalid(&self, off: i64, len: i64) -> Option<i64> {
+        (off..off + len).find(|&o| {
+            let (idx, byte) = slot_of(o);
+            self.slot(idx).bytes()[byte] == StackByte::Invalid
+        })
+    }
+
+    pub fn join(&self, o: &Stack) -> Stack {
+        let mut slots = OrdMap::new();
+        for (k, a) in self.slots.iter() {
+            let j = a.join(&o.slot(*k));
+            if j != StackSlot::INVALID {
+                slots.insert(*k, j);
+            }
+        }
+        Stack { slots }
+    }
+
+    pub fn widen(&self, o: &Stack, t: &Thresholds) -> Stack {
+        let mut slots = OrdMap::new();
+        for (k, a) in self.slots.iter() {
+            let j = a.widen(&o.slot(*k), t);
+            if j != StackSlot::INVALID {
+                slots.insert(*k, j);
+            }
+        }
+        Stack { slots }
+    }
+
+    pub fn leq(&self, o: &Stack) -> bool {
+        o.slots.iter().all(|(k, b)| self.slot(*k).leq(b))
+    }
+}

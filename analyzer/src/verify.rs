@@ -1,0 +1,334 @@
+//! The library's entry point: `verify_program` takes one loaded program to a verdict.
+//!
+//! Phases: decode -> CFG (inlined calls) -> fixpoint (invariants per block) ->
+//! check pass (every instruction re-run on its final invariant; diagnostics
+//! collected, invariants untouched) -> `ProgramResult`. Nothing here does I/O, and a
+//! malformed program gives a result with verdict `Error`, never a panic.
+
+use crate::analysis::EbpfAnalysis;
+use crate::cfg::{build_cfg, CfgConfig};
+use crate::diag::{DiagCode, Diagnostic};
+use crate::exec::Env;
+use crate::fixpoint::{solve, Budget, WideningPolicy};
+use crate::insn::{decode, print::print_insn, Insn, Operand};
+use crate::object::{LineInfo, Object, Program};
+use crate::state::disjunct::StateSet;
+use crate::state::reg::RegDisplay;
+use crate::state::{AbsState, RegState, StackSlot};
+use lattices::{Lattice, Thresholds};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// How to run the analysis.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Most basic-block visits of the fixpoint before giving up (`Complexity`).
+    pub max_node_visits: u64,
+    /// Wall-clock limit per program.
+    pub timeout: Option<Duration>,
+    /// Keep the per-instruction states (for level-2 logs and JSON).
+    pub collect_states: bool,
+    pub widening: WideningPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_node_visits: 2_000_000,
+            timeout: Some(Duration::from_secs(10)),
+            collect_states: false,
+            widening: WideningPolicy::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Accepted,
+    Rejected,
+    /// The program could not be analysed (malformed, budget exceeded); never "safe".
+    Error,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Rejected => "rejected",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// One instruction as the analysis saw it, for logs.
+#[derive(Clone, Debug, Serialize)]
+pub struct InsnTrace {
+    pub pc: usize,
+    /// Call depth of the frame instance (0 = main).
+    pub depth: usize,
+    /// Kernel-syntax text, without the `pc: ` prefix.
+    pub text: String,
+    /// State after the instruction in the kernel's notation (`R0=1 R10=fp0 fp-8=mmmmmmmm`),
+    /// empty when no path continues.
+    pub state_after: String,
+    /// State before, for the error report.
+    pub state_before: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    pub insns: usize,
+    /// Instructions executed by the analysis (block visits x block length).
+    pub processed: u64,
+    pub node_visits: u64,
+    pub blocks: usize,
+    #[serde(skip)]
+    pub time: Duration,
+}
+
+/// The analysis result of one program.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgramResult {
+    pub file: String,
+    pub section: String,
+    pub name: String,
+    pub prog_type: String,
+    pub verdict: Verdict,
+    pub diagnostics: Vec<Diagnostic>,
+    /// For `Error`: why the program could not be analysed.
+    pub error: Option<String>,
+    /// Per-instruction states, when `Config::collect_states`.
+    pub trace: Vec<InsnTrace>,
+    /// The state before the first error, in the kernel's notation.
+    pub error_state: Option<String>,
+    pub stats: Stats,
+    #[serde(skip)]
+    pub line_info: Vec<LineInfo>,
+    #[serde(skip)]
+    pub insn_text: Vec<String>,
+}
+
+impl ProgramResult {
+    fn new(obj: &Object, prog: &Program) -> ProgramResult {
+        ProgramResult {
+            file: obj.path.clone(),
+            section: prog.section.clone(),
+            name: prog.name.clone(),
+            prog_type: prog.prog_type.name().to_string(),
+            verdict: Verdict::Error,
+            diagnostics: Vec::new(),
+            error: None,
+            trace: Vec::new(),
+            error_state: None,
+            stats: Stats { insns: prog.insns.len(), ..Stats::default() },
+            line_info: prog.line_info.clone(),
+            insn_text: Vec::new(),
+        }
+    }
+
+    /// The source line of an instruction.
+    pub fn line_for(&self, pc: usize) -> Option<&LineInfo> {
+        match self.line_info.binary_search_by_key(&pc, |l| l.pc) {
+            Ok(i) => Some(&self.line_info[i]),
+            Err(0) => None,
+            Err(i) => Some(&self.line_info[i - 1]),
+        }
+    }
+}
+
+/// Constants of the program that make good widening thresholds.
+fn thresholds_of(insns: &[Insn], obj: &Object) -> Thresholds {
+    let mut v: BTreeSet<u64> = BTreeSet::new();
+    for i in insns {
+        let imm = match i {
+            Insn::Jmp { src: Operand::Imm(imm), .. } => Some(*imm),
+            Insn::Alu { src: Operand::Imm(imm), .. } => Some(*imm),
+            _ => None,
+        };
+        if let Some(imm) = imm {
+            let x = imm as i64;
+            for d in [-1i64, 0, 1] {
+                v.insert(x.wrapping_add(d) as u64);
+                v.insert((x.wrapping_add(d) as u32) as u64);
+            }
+        }
+    }
+    for m in &obj.maps {
+        v.insert(m.value_size as u64);
+        v.insert(m.max_entries as u64);
+    }
+    Thresholds::from_constants(v)
+}
+
+/// Formats one state in the kernel's notation.
+pub fn state_text(s: &AbsState, obj: &Object) -> String {
+    let maps: Vec<(String, u32, u32)> = obj.maps.iter().map(|m| (m.name.clone(), m.key_size, m.value_size)).collect();
+    let mut parts = Vec::new();
+    let depth = s.depth();
+    for (d, f) in s.frames.iter().enumerate() {
+        let prefix = if depth > 0 { format!("frame{d}: ") } else { String::new() };
+        let mut fparts = Vec::new();
+        for (i, r) in f.regs.iter().enumerate() {
+            if !r.is_init() {
+                continue;
+            }
+            let pkt_range = match r {
+                RegState::Ptr(p) => Some(s.pkt_range(crate::exec::range_key(p))),
+                _ => None,
+            };
+            fparts.push(format!("R{i}={}", RegDisplay { reg: r, maps: &maps, pkt_range }));
+        }
+        for (idx, slot) in f.stack.slots.iter().rev() {
+            let off = *idx as i64 * 8;
+            let text = match slot {
+                StackSlot::Spill(r) => format!("{}", RegDisplay { reg: r, maps: &maps, pkt_range: None }),
+                StackSlot::Bytes(b) | StackSlot::Narrow { bytes: b, .. } => b.iter().rev().map(|x| x.letter()).collect(),
+            };
+            if text != "????????" {
+                fparts.push(format!("fp{off}={text}"));
+            }
+        }
+        if !fparts.is_empty() {
+            parts.push(format!("{prefix}{}", fparts.join(" ")));
+        }
+    }
+    parts.join(" ")
+}
+
+fn set_text(set: &StateSet, obj: &Object) -> String {
+    match set.states.len() {
+        0 => String::new(),
+        1 => state_text(&set.states[0], obj),
+        _ => {
+            let mut it = set.states.iter();
+            let first = it.next().expect("non-empty");
+            let joined = it.fold(first.clone(), |a, b| if a.frames.len() == b.frames.len() { a.join(b) } else { a });
+            state_text(&joined, obj)
+        }
+    }
+}
+
+/// Verifies every program of an object.
+pub fn verify_object(obj: &Object, config: &Config) -> Vec<ProgramResult> {
+    (0..obj.programs.len()).map(|i| verify_program(obj, i, config)).collect()
+}
+
+/// Verifies program `index` of `obj`.
+pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramResult {
+    let start = Instant::now();
+    let Some(prog) = obj.programs.get(index) else {
+        let dummy = Program {
+            section: String::new(),
+            name: format!("#{index}"),
+            prog_type: crate::prog_type::ProgType::Unspec,
+            expected_attach_type: None,
+            insns: Vec::new(),
+            functions: Vec::new(),
+            line_info: Vec::new(),
+        };
+        let mut r = ProgramResult::new(obj, &dummy);
+        r.error = Some(format!("no program #{index}"));
+        return r;
+    };
+    let mut res = ProgramResult::new(obj, prog);
+    let insns = match decode(&prog.insns) {
+        Ok(i) => i,
+        Err(e) => {
+            res.error = Some(e.to_string());
+            res.verdict = Verdict::Rejected;
+            res.diagnostics.push(Diagnostic::new(decode_pc(&e), DiagCode::Unsupported, e.to_string()));
+            res.stats.time = start.elapsed();
+            return res;
+        }
+    };
+    res.insn_text = (0..prog.insns.len()).map(|pc| print_insn(&prog.insns, pc)).collect();
+    let cfg = match build_cfg(&insns, &CfgConfig::default()) {
+        Ok(c) => c,
+        Err(e) => {
+            // Structural errors are rejections, as in the kernel.
+            res.verdict = Verdict::Rejected;
+            res.diagnostics.push(Diagnostic::new(e.pc().unwrap_or(0), DiagCode::Unsupported, e.to_string()));
+            res.stats.time = start.elapsed();
+            return res;
+        }
+    };
+    let blocks: Vec<_> = cfg.graph.node_indices().map(|n| cfg.graph[n].clone()).collect();
+    let analysis = EbpfAnalysis {
+        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &obj.maps, insns: &insns, allow_uninit_stack: true },
+        thresholds: thresholds_of(&insns, obj),
+        blocks,
+    };
+    let budget = Budget {
+        max_node_visits: config.max_node_visits,
+        deadline: config.timeout.map(|t| start + t),
+    };
+    let fix = match solve(&cfg.graph, cfg.entry, &cfg.wto, &analysis, &config.widening, &budget) {
+        Ok(f) => f,
+        Err(e) => {
+            res.verdict = Verdict::Rejected;
+            res.diagnostics.push(Diagnostic::new(
+                0,
+                DiagCode::Complexity,
+                format!("The sequence of {} jumps is too complex. ({e})", config.max_node_visits),
+            ));
+            res.stats.time = start.elapsed();
+            return res;
+        }
+    };
+    res.stats.node_visits = fix.stats.node_visits;
+    res.stats.blocks = cfg.graph.node_count();
+    // Check pass: re-run every reachable block on its final entry state.
+    let mut diags: BTreeSet<Diagnostic> = BTreeSet::new();
+    let mut first_err_state: Option<(usize, String)> = None;
+    let mut per_pc_after: Vec<Option<StateSet>> = vec![None; insns.len()];
+    let mut per_pc_before: Vec<Option<StateSet>> = vec![None; insns.len()];
+    let mut processed = 0u64;
+    for n in cfg.wto.order() {
+        let Some(entry) = fix.entry_of(*n) else { continue };
+        if entry.is_bottom() {
+            continue;
+        }
+        let block = &cfg.graph[*n];
+        processed += (block.end - block.start + 1) as u64;
+        analysis.run_block(block, entry, |pc, before, step| {
+            for d in &step.diags {
+                if first_err_state.as_ref().is_none_or(|(p, _)| pc < *p) {
+                    first_err_state = Some((pc, state_text(before, obj)));
+                }
+                diags.insert(d.clone());
+            }
+            if config.collect_states {
+                let b = per_pc_before[pc].get_or_insert_with(StateSet::bottom);
+                b.add(before.clone());
+                if let Some(o) = &step.out {
+                    per_pc_after[pc].get_or_insert_with(StateSet::bottom).add(o.clone());
+                }
+            }
+        });
+    }
+    res.stats.processed = processed.max(fix.stats.node_visits);
+    if config.collect_states {
+        for pc in 0..insns.len() {
+            let Some(before) = &per_pc_before[pc] else { continue };
+            let depth = before.states.first().map(|s| s.depth()).unwrap_or(0);
+            res.trace.push(InsnTrace {
+                pc,
+                depth,
+                text: res.insn_text[pc].clone(),
+                state_after: per_pc_after[pc].as_ref().map(|s| set_text(s, obj)).unwrap_or_default(),
+                state_before: set_text(before, obj),
+            });
+        }
+    }
+    res.diagnostics = diags.into_iter().collect();
+    res.error_state = first_err_state.map(|(_, s)| s);
+    res.verdict = if res.diagnostics.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
+    res.stats.time = start.elapsed();
+    res
+}
+
+fn decode_pc(e: &crate::insn::DecodeError) -> usize {
+    e.pc().unwrap_or(0)
+}

@@ -1,0 +1,155 @@
+//! `bpfcheck verify`: every program of every object analysed in parallel (rayon),
+//! each with its own time limit; a crash in one program is that program's error.
+//! Exit code 0 when every program is accepted, 1 when any is rejected or fails.
+
+use crate::collect::object_files;
+use crate::Format;
+use analyzer::verify::{verify_program, Config, ProgramResult, Stats, Verdict};
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::io::IsTerminal;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+pub(crate) struct Options {
+    pub paths: Vec<PathBuf>,
+    pub log_level: u8,
+    pub format: Format,
+    pub jobs: Option<usize>,
+    pub timeout: f64,
+    pub prog: Option<String>,
+    pub timings: bool,
+    pub table: bool,
+}
+
+/// A program to analyse: object index and program index.
+struct Job {
+    obj: usize,
+    prog: usize,
+}
+
+pub(crate) fn run(o: &Options) -> Result<ExitCode> {
+    let files = object_files(&o.paths)?;
+    let start = Instant::now();
+    let mut objects = Vec::new();
+    let mut load_errors: Vec<(String, String)> = Vec::new();
+    for f in &files {
+        match catch_unwind(|| analyzer::elf::load_object(f)) {
+            Ok(Ok(obj)) => objects.push(obj),
+            Ok(Err(e)) => load_errors.push((f.display().to_string(), e.to_string())),
+            Err(_) => load_errors.push((f.display().to_string(), "internal error: the loader panicked".into())),
+        }
+    }
+    let jobs: Vec<Job> = objects
+        .iter()
+        .enumerate()
+        .flat_map(|(oi, obj)| {
+            obj.programs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| o.prog.as_ref().is_none_or(|n| &p.name == n))
+                .map(move |(pi, _)| Job { obj: oi, prog: pi })
+        })
+        .collect();
+    let config = Config {
+        collect_states: o.log_level >= 2,
+        timeout: Some(Duration::from_secs_f64(o.timeout.max(0.001))),
+        ..Config::default()
+    };
+    let bar = if std::io::stderr().is_terminal() && jobs.len() > 1 {
+        let b = ProgressBar::new(jobs.len() as u64);
+        b.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}").expect("valid template"));
+        Some(b)
+    } else {
+        None
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(o.jobs.unwrap_or(0)).build()?;
+    let results: Vec<ProgramResult> = pool.install(|| {
+        jobs.par_iter()
+            .map(|j| {
+                let obj = &objects[j.obj];
+                let r = catch_unwind(AssertUnwindSafe(|| verify_program(obj, j.prog, &config)))
+                    .unwrap_or_else(|_| panicked(obj, j.prog));
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+                r
+            })
+            .collect()
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let elapsed = start.elapsed();
+    match o.format {
+        Format::Json => {
+            let v = reports::json::json_report(&results, &load_errors, &reports::json::JsonOptions { timings: o.timings });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Format::Sarif => {
+            let v = reports::sarif::sarif_report(&results, &load_errors);
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Format::Text => {
+            if o.log_level > 0 {
+                for r in &results {
+                    if r.verdict != Verdict::Accepted || o.log_level >= 2 {
+                        println!("=== {} {}/{}", r.file, r.section, r.name);
+                        print!("{}", reports::kernel_log::kernel_log(r, o.log_level));
+                    }
+                }
+            }
+            if o.table {
+                print_table(&results, &objects);
+            } else {
+                print!("{}", reports::summary::text_report(&results, &load_errors));
+            }
+            eprint!("{}", reports::summary::summary_table(&results, load_errors.len(), true));
+            eprintln!("total time {:.2}s", elapsed.as_secs_f64());
+        }
+    }
+    let all_ok = load_errors.is_empty() && results.iter().all(|r| r.verdict == Verdict::Accepted);
+    Ok(if !load_errors.is_empty() && results.is_empty() {
+        ExitCode::from(2)
+    } else if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The result of a program whose analysis panicked: an error, never a verdict.
+fn panicked(obj: &analyzer::object::Object, prog: usize) -> ProgramResult {
+    let p = &obj.programs[prog];
+    ProgramResult {
+        file: obj.path.clone(),
+        section: p.section.clone(),
+        name: p.name.clone(),
+        prog_type: p.prog_type.name().to_string(),
+        verdict: Verdict::Error,
+        diagnostics: Vec::new(),
+        error: Some("internal error: the analysis panicked (a bug in bpfcheck)".into()),
+        trace: Vec::new(),
+        error_state: None,
+        stats: Stats { insns: p.insns.len(), ..Stats::default() },
+        line_info: Vec::new(),
+        insn_text: Vec::new(),
+    }
+}
+
+/// One tab-separated line per program: file, section, function, insns, verdict, first error.
+fn print_table(results: &[ProgramResult], _objects: &[analyzer::object::Object]) {
+    println!("file\tsection\tfunction\tinsns\tverdict\tfirst_error");
+    for r in results {
+        let first = r
+            .diagnostics
+            .first()
+            .map(|d| format!("{}: {}", d.pc, d.message))
+            .or_else(|| r.error.clone())
+            .unwrap_or_default();
+        println!("{}\t{}\t{}\t{}\t{}\t{}", r.file, r.section, r.name, r.stats.insns, r.verdict.as_str(), first);
+    }
+}
