@@ -1,0 +1,193 @@
+//! The machine-readable JSON report.
+//!
+//! Shape (keys come out sorted, as `serde_json`'s default map is ordered):
+//!
+//! ```text
+//! {"programs": [{"file", "section", "name", "prog_type",
+//!                "verdict": "accepted" | "rejected" | "error",
+//!                "errors": [{"pc", "code", "message",
+//!                            "source": {"file", "line", "column", "text"} | null,
+//!                            "state": "<state before the failing insn>" | null}],
+//!                "error": <string | null>,
+//!                "stats": {"insns", "processed", "blocks", "time_ms"?} | null}],
+//!  "summary": {"programs", "accepted", "rejected", "errors", "time_ms"?}}
+//! ```
+//!
+//! Programs come in the order given, then one entry per load error (verdict "error",
+//! section/name/prog_type/stats null). Timings appear only with
+//! `JsonOptions::timings`, so the report is byte-for-byte reproducible by default.
+//! `state` is the state before the failing instruction in the kernel's notation: from
+//! the trace when the analysis kept one, else `error_state` for the first error.
+
+use analyzer::verify::{ProgramResult, Verdict};
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// What to include in the JSON report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JsonOptions {
+    /// Include `time_ms` (per program and in the summary); off for deterministic output.
+    pub timings: bool,
+}
+
+/// Milliseconds, rounded to microseconds.
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// The state before the instruction at `pc`, in the kernel's notation, if known.
+fn state_at(r: &ProgramResult, pc: usize) -> Option<String> {
+    if let Some(t) = r.trace.iter().find(|t| t.pc == pc) {
+        return Some(t.state_before.clone());
+    }
+    let first = r.diagnostics.iter().map(|d| d.pc).min()?;
+    if pc == first {
+        r.error_state.clone()
+    } else {
+        None
+    }
+}
+
+/// The `source` object of an error: BTF line info of `pc`, or null.
+fn source_at(r: &ProgramResult, pc: usize) -> Value {
+    match r.line_for(pc) {
+        Some(l) => json!({ "file": l.file, "line": l.line, "column": l.column, "text": l.text.trim() }),
+        None => Value::Null,
+    }
+}
+
+/// The JSON object of one analysed program.
+pub fn program_json(r: &ProgramResult, opts: &JsonOptions) -> Value {
+    let errors: Vec<Value> = r
+        .diagnostics
+        .iter()
+        .map(|d| {
+            json!({
+                "pc": d.pc,
+                "code": d.code.as_str(),
+                "message": d.message,
+                "source": source_at(r, d.pc),
+                "state": state_at(r, d.pc),
+            })
+        })
+        .collect();
+    let mut stats = Map::new();
+    stats.insert("insns".into(), json!(r.stats.insns));
+    stats.insert("processed".into(), json!(r.stats.processed));
+    stats.insert("blocks".into(), json!(r.stats.blocks));
+    if opts.timings {
+        stats.insert("time_ms".into(), json!(millis(r.stats.time)));
+    }
+    json!({
+        "file": r.file,
+        "section": r.section,
+        "name": r.name,
+        "prog_type": r.prog_type,
+        "verdict": r.verdict.as_str(),
+        "errors": errors,
+        "error": r.error,
+        "stats": Value::Object(stats),
+    })
+}
+
+/// The JSON entry of a file that could not be loaded.
+fn load_error_json(file: &str, message: &str) -> Value {
+    json!({
+        "file": file,
+        "section": Value::Null,
+        "name": Value::Null,
+        "prog_type": Value::Null,
+        "verdict": Verdict::Error.as_str(),
+        "errors": [],
+        "error": message,
+        "stats": Value::Null,
+    })
+}
+
+/// The whole report: every program, every load error, and the summary.
+pub fn json_report(results: &[ProgramResult], load_errors: &[(String, String)], opts: &JsonOptions) -> Value {
+    let mut programs: Vec<Value> = results.iter().map(|r| program_json(r, opts)).collect();
+    programs.extend(load_errors.iter().map(|(f, m)| load_error_json(f, m)));
+    let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
+    let mut summary = Map::new();
+    summary.insert("programs".into(), json!(results.len() + load_errors.len()));
+    summary.insert("accepted".into(), json!(count(Verdict::Accepted)));
+    summary.insert("rejected".into(), json!(count(Verdict::Rejected)));
+    summary.insert("errors".into(), json!(count(Verdict::Error) + load_errors.len()));
+    if opts.timings {
+        let total: Duration = results.iter().map(|r| r.stats.time).sum();
+        summary.insert("time_ms".into(), json!(millis(total)));
+    }
+    json!({ "programs": programs, "summary": Value::Object(summary) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdata;
+
+    fn all() -> Vec<ProgramResult> {
+        vec![testdata::accepted(), testdata::rejected(), testdata::error()]
+    }
+
+    #[test]
+    fn summary_counts() {
+        let v = json_report(&all(), &testdata::load_errors(), &JsonOptions::default());
+        assert_eq!(v["summary"], json!({"programs": 4, "accepted": 1, "rejected": 1, "errors": 2}));
+        assert_eq!(v["programs"].as_array().map(Vec::len), Some(4));
+    }
+
+    #[test]
+    fn rejected_error_has_source_and_state() {
+        let v = json_report(&all(), &[], &JsonOptions::default());
+        let e = &v["programs"][1]["errors"][0];
+        assert_eq!(e["pc"], 6);
+        assert_eq!(e["code"], "null_dereference");
+        assert_eq!(e["message"], "R0 invalid mem access 'map_value_or_null'");
+        assert_eq!(e["source"], json!({"file": "/src/bpf/prog.c", "line": 12, "column": 9, "text": "return *v;"}));
+        assert_eq!(e["state"], "R0=map_value_or_null(id=1,map=h,ks=4,vs=8) R10=fp0 fp-8=0000????");
+        assert_eq!(v["programs"][1]["verdict"], "rejected");
+    }
+
+    #[test]
+    fn state_falls_back_to_error_state_without_trace() {
+        let mut r = testdata::rejected();
+        r.trace.clear();
+        r.line_info.clear();
+        let v = program_json(&r, &JsonOptions::default());
+        assert_eq!(v["errors"][0]["state"], json!(r.error_state));
+        assert_eq!(v["errors"][0]["source"], Value::Null);
+    }
+
+    #[test]
+    fn load_error_entry() {
+        let v = json_report(&[], &testdata::load_errors(), &JsonOptions::default());
+        let p = &v["programs"][0];
+        assert_eq!(p["verdict"], "error");
+        assert_eq!(p["section"], Value::Null);
+        assert_eq!(p["name"], Value::Null);
+        assert!(p["error"].as_str().is_some_and(|s| s.contains("No such file")));
+    }
+
+    #[test]
+    fn timings_only_when_asked() {
+        let off = json_report(&all(), &[], &JsonOptions { timings: false });
+        assert!(!off.to_string().contains("time_ms"));
+        let on = json_report(&all(), &[], &JsonOptions { timings: true });
+        assert_eq!(on["programs"][1]["stats"]["time_ms"], json!(1.5));
+        assert_eq!(on["summary"]["time_ms"], json!(4.0));
+    }
+
+    #[test]
+    fn deterministic() {
+        let a = serde_json::to_string(&json_report(&all(), &testdata::load_errors(), &JsonOptions::default()));
+        let b = serde_json::to_string(&json_report(&all(), &testdata::load_errors(), &JsonOptions::default()));
+        assert_eq!(a.ok(), b.ok());
+    }
+
+    #[test]
+    fn snapshot() {
+        let v = json_report(&all(), &testdata::load_errors(), &JsonOptions::default());
+        insta::assert_snapshot!("json_report", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+}
