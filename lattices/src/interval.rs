@@ -26,11 +26,12 @@ use crate::lattice::{Gamma, Lattice, Thresholds};
 /// Wrap the exact integer range [lo, hi] into `bits` bits unsigned when it
 /// lies in one band of 2^bits; None when it straddles a wrap point.
 fn band_u(lo: i128, hi: i128, bits: u32) -> Option<(u128, u128)> {
-    let m: i128 = 1i128 << bits;
-    if lo > hi || lo.div_euclid(m) != hi.div_euclid(m) {
+    // floor division by 2^bits is an arithmetic shift; the remainder a mask
+    let m: i128 = (1i128 << bits) - 1;
+    if lo > hi || (lo >> bits) != (hi >> bits) {
         return None;
     }
-    Some((lo.rem_euclid(m) as u128, hi.rem_euclid(m) as u128))
+    Some(((lo & m) as u128, (hi & m) as u128))
 }
 
 /// Same as [`band_u`] for unsigned exact ranges up to 2^128.
