@@ -60,7 +60,15 @@ pub struct MapDef {
     pub btf_value_type_id: u32,
 }
 
+/// `BPF_F_RDONLY_PROG`: the program may read the map but not write it.
+pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+
 impl MapDef {
+    /// True when the program may not write the map's values.
+    pub fn is_prog_readonly(&self) -> bool {
+        self.map_flags & BPF_F_RDONLY_PROG != 0 || self.is_readonly_data()
+    }
+
     /// True for `.rodata`-like maps whose contents the program cannot change.
     pub fn is_readonly_data(&self) -> bool {
         matches!(&self.origin, MapOrigin::GlobalData { section } if section.starts_with(".rodata") || section == ".kconfig")

@@ -256,7 +256,7 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
     };
     let blocks: Vec<_> = cfg.graph.node_indices().map(|n| cfg.graph[n].clone()).collect();
     let analysis = EbpfAnalysis {
-        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &obj.maps, insns: &insns, allow_uninit_stack: true },
+        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &obj.maps, insns: &insns, allow_uninit_stack: true, gpl: is_gpl(obj.license.as_deref()) },
         thresholds: thresholds_of(&insns, obj),
         blocks,
     };
@@ -327,6 +327,18 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
     res.verdict = if res.diagnostics.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
     res.stats.time = start.elapsed();
     res
+}
+
+/// The kernel's `license_is_gpl_compatible`; objects without a license are loaded as GPL
+/// (what the reference loader did).
+fn is_gpl(license: Option<&str>) -> bool {
+    match license {
+        None => true,
+        Some(l) => matches!(
+            l.trim_end_matches('\0'),
+            "GPL" | "GPL v2" | "GPL and additional rights" | "Dual BSD/GPL" | "Dual MIT/GPL" | "Dual MPL/GPL"
+        ),
+    }
 }
 
 fn decode_pc(e: &crate::insn::DecodeError) -> usize {

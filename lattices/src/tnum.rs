@@ -774,3 +774,94 @@ mod tests {
         }
     }
 }
+
+impl Tnum {
+    /// Largest member of gamma(self) that is <= x, if any: the longest prefix of x the
+    /// tnum allows, then a 1 of x turned into an allowed 0, then the maximum below.
+    /// Precision: lets an interval bound snap to the tnum (umax 63 with var_off (0x0; 0x7c) gives 60).
+    pub fn floor(self, x: u64) -> Option<u64> {
+        if self.is_bottom() {
+            return None;
+        }
+        if self.contains_value(x) {
+            return Some(x);
+        }
+        let diff = (x ^ self.value) & !self.mask;
+        // Bits above i must agree with x; the lowest usable i gives the largest result.
+        for i in 0..64u32 {
+            let above_ok = if i == 63 { true } else { diff >> (i + 1) == 0 };
+            if !above_ok {
+                continue;
+            }
+            let bit = 1u64 << i;
+            if x & bit != 0 && self.value & bit == 0 {
+                let high = if i == 63 { 0 } else { x & !((bit << 1).wrapping_sub(1)) };
+                let low = (self.value | self.mask) & (bit - 1);
+                return Some(high | low);
+            }
+        }
+        None
+    }
+
+    /// Smallest member of gamma(self) that is >= x, if any (the mirror of `floor`).
+    pub fn ceil(self, x: u64) -> Option<u64> {
+        if self.is_bottom() {
+            return None;
+        }
+        if self.contains_value(x) {
+            return Some(x);
+        }
+        let diff = (x ^ self.value) & !self.mask;
+        for i in 0..64u32 {
+            let above_ok = if i == 63 { true } else { diff >> (i + 1) == 0 };
+            if !above_ok {
+                continue;
+            }
+            let bit = 1u64 << i;
+            if x & bit == 0 && (self.value | self.mask) & bit != 0 {
+                let high = if i == 63 { 0 } else { x & !((bit << 1).wrapping_sub(1)) };
+                let low = self.value & (bit - 1);
+                return Some(high | bit | low);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod floor_ceil_tests {
+    use super::Tnum;
+
+    fn members(t: Tnum) -> Vec<u64> {
+        (0u64..256).filter(|&v| t.contains_value(v)).collect()
+    }
+
+    #[test]
+    fn floor_and_ceil_are_exact_on_all_8_bit_tnums() {
+        // Every 8-bit tnum (value & mask == 0), every x in 0..256.
+        for mask in 0u64..256 {
+            for value in 0u64..256 {
+                if value & mask != 0 {
+                    continue;
+                }
+                let t = Tnum::new(value, mask);
+                let m = members(t);
+                for x in 0u64..256 {
+                    let want_floor = m.iter().copied().filter(|&v| v <= x).max();
+                    let want_ceil = m.iter().copied().filter(|&v| v >= x).min();
+                    assert_eq!(t.floor(x), want_floor, "floor {t:?} {x}");
+                    assert_eq!(t.ceil(x), want_ceil, "ceil {t:?} {x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn floor_snaps_to_alignment() {
+        let t = Tnum::new(0, 0x7c);
+        assert_eq!(t.floor(63), Some(60));
+        assert_eq!(t.ceil(61), Some(64));
+        assert_eq!(t.floor(u64::MAX), Some(0x7c));
+        assert_eq!(Tnum::new(8, 0).floor(7), None);
+    }
+}

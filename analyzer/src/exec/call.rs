@@ -4,7 +4,7 @@
 
 use super::mem::{access, AccessKind, Target};
 use super::{retire_id, Ctx};
-use crate::abi::helpers::{helper_allowed, helper_proto, ArgKind, RetKind};
+use crate::abi::helpers::{helper_allowed_for, helper_proto_for, ArgKind, RetKind};
 use crate::abi::map_types;
 use crate::diag::DiagCode;
 use crate::insn::{helper_names::helper_name, CallTarget, Reg};
@@ -51,6 +51,14 @@ fn check_mem_arg(cx: &mut Ctx<'_, '_>, s: &mut AbsState, r: Reg, size: Scalar, w
         return Some(());
     }
     let kind = if write { AccessKind::Write } else { AccessKind::Read };
+    cx.helper_access = true;
+    let r = check_mem_range(cx, s, r, v, max, kind, write);
+    cx.helper_access = false;
+    r
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_mem_range(cx: &mut Ctx<'_, '_>, s: &mut AbsState, r: Reg, v: RegState, max: u32, kind: AccessKind, write: bool) -> Option<()> {
     // Check the whole range by checking its first and last byte-wide windows and,
     // for the stack, every byte's initialisation.
     match v {
@@ -118,11 +126,15 @@ fn expect_kind(cx: &mut Ctx<'_, '_>, r: Reg, v: &RegState, ok: impl Fn(&Ptr) -> 
 }
 
 fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
-    let Some(proto) = helper_proto(id) else {
+    let Some(proto) = helper_proto_for(cx.env.prog_type, id) else {
         cx.error(DiagCode::HelperUnavailable, format!("invalid func {}", helper_label(id)));
         return None;
     };
-    if !helper_allowed(cx.env.prog_type, id) {
+    if proto.gpl_only && !cx.env.gpl {
+        cx.error(DiagCode::HelperUnavailable, "cannot call GPL-restricted function from non-GPL compatible program");
+        return None;
+    }
+    if !helper_allowed_for(cx.env.prog_type, cx.env.attach, id) {
         cx.error(
             DiagCode::HelperUnavailable,
             format!("program of this type cannot use helper {}", helper_label(id)),
@@ -332,7 +344,7 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
         s.set_reg(Reg(r), RegState::NotInit);
     }
     let fresh = cx.fresh_id(s);
-    let mut nullable = |kind: PtrKind, s: &mut AbsState| {
+    let nullable = |kind: PtrKind, s: &mut AbsState| {
         retire_id(s, fresh);
         let mut p = Ptr::new(kind);
         p.maybe_null = true;
@@ -409,28 +421,19 @@ pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
         match r0 {
             RegState::Scalar(x) => {
                 if x.smin < lo || x.smax > hi {
-                    cx.error(DiagCode::ReturnValue, format!("At program exit the register R0 has {} should have been in [{}, {}]", range_text(&x), lo, hi));
+                    cx.error(DiagCode::ReturnValue, crate::abi::ret::return_code_error(x.smin, x.smax, (lo, hi)));
                     return None;
                 }
             }
             _ => {
-                cx.error(DiagCode::ReturnValue, "At program exit the register R0 is not a known value (ptr_)");
+                cx.error(DiagCode::ReturnValue, crate::abi::ret::return_not_scalar_error("ptr_"));
                 return None;
             }
         }
-    } else if !matches!(r0, RegState::Scalar(_)) {
-        cx.error(DiagCode::ReturnValue, "R0 leaks addr as return value");
-        return None;
     }
+    // With no range to respect, a privileged program may return anything, pointers
+    // included (the kernel only refuses `R0 leaks addr` to unprivileged loaders).
     Some(())
-}
-
-/// The kernel's `smin=..,smax=..` text of a return value.
-fn range_text(x: &Scalar) -> String {
-    match x.const_value() {
-        Some(c) => format!("smin=smax={}", c as i64),
-        None => format!("smin={} smax={}", x.smin, x.smax),
-    }
 }
 
 /// The state on a call edge: a new frame for the callee with R1-R5 from the caller.

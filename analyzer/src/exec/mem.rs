@@ -101,7 +101,7 @@ pub(crate) fn access(
         PtrKind::MapValue { map } | PtrKind::MapKey { map } => {
             let def = cx.env.maps.get(map as usize)?;
             let mem_size = if matches!(p.kind, PtrKind::MapKey { .. }) { def.key_size } else { def.value_size } as i64;
-            if kind == AccessKind::Write && def.is_readonly_data() {
+            if kind == AccessKind::Write && def.is_prog_readonly() {
                 cx.error(
                     DiagCode::InvalidStore,
                     format!("write into map forbidden, value_size={} off={} size={}", mem_size, p.off as i64 + off, size),
@@ -279,7 +279,7 @@ fn stack_access(
             cx.error(DiagCode::StackAccess, format!("invalid{dir} stack R{} off={} size={}", regno.0, o, size));
             return None;
         }
-        if o.rem_euclid(size_i) != 0 {
+        if !cx.helper_access && o.rem_euclid(size_i) != 0 {
             cx.error(
                 DiagCode::StackAccess,
                 format!("misaligned stack access off {}+{}+{} size {}", "(0x0; 0x0)", p.off, off, size),

@@ -30,6 +30,8 @@ pub struct Env<'a> {
     /// Reading never-written stack is allowed (the kernel's `allow_uninit_stack`,
     /// true for a CAP_PERFMON loader such as root); false gives the unprivileged rules.
     pub allow_uninit_stack: bool,
+    /// The program's license is GPL-compatible (may call GPL-only helpers).
+    pub gpl: bool,
 }
 
 /// Result of one instruction on one state.
@@ -44,6 +46,8 @@ pub(crate) struct Ctx<'e, 'a> {
     pub env: &'e Env<'a>,
     pub pc: usize,
     pub diags: Vec<Diagnostic>,
+    /// Helper memory arguments are not subject to the stack's alignment rule.
+    pub helper_access: bool,
 }
 
 impl Ctx<'_, '_> {
@@ -94,7 +98,7 @@ pub(crate) fn retire_id(st: &mut AbsState, id: u32) {
 
 /// Applies one instruction to one state.
 pub fn step(env: &Env<'_>, st: &AbsState, pc: usize) -> Step {
-    let mut cx = Ctx { env, pc, diags: Vec::new() };
+    let mut cx = Ctx { env, pc, diags: Vec::new(), helper_access: false };
     let insn = match env.insns.get(pc) {
         Some(i) => *i,
         None => {
@@ -107,10 +111,8 @@ pub fn step(env: &Env<'_>, st: &AbsState, pc: usize) -> Step {
         Insn::Alu { width, op, dst, src } => alu::alu(&mut cx, &mut s, width, op, dst, src),
         Insn::Endian { kind, bits, dst } => alu::endian(&mut cx, &mut s, kind, bits, dst),
         Insn::LdImm64 { dst, src, imm, next_imm } => ld_imm64(&mut cx, &mut s, dst, src, imm, next_imm),
-        Insn::LdImm64Tail => {
-            cx.error(DiagCode::Unsupported, "invalid BPF_LD_IMM insn");
-            None
-        }
+        // The second slot of LD_IMM64 is part of the first; decode rejects jumps into it.
+        Insn::LdImm64Tail => Some(()),
         Insn::Ldx { size, sign_ext, dst, src, off } => mem::ldx(&mut cx, &mut s, size, sign_ext, dst, src, off),
         Insn::St { size, dst, off, imm } => mem::st(&mut cx, &mut s, size, dst, off, imm),
         Insn::Stx { size, dst, src, off } => mem::stx(&mut cx, &mut s, size, dst, src, off),

@@ -17,7 +17,8 @@ pub mod print;
 
 pub use decode::{decode, decode_one, DecodeError};
 pub use parse::{parse_program, ParseError};
-pub use print::{print_insn, InsnPrinter};
+pub use decode::{encode, encode_program};
+pub use print::{print_insn, print_program, InsnNames, InsnPrinter};
 
 /// The kernel's `struct bpf_insn`, as laid out in the object file (little-endian).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]

@@ -183,13 +183,13 @@ impl RegState {
         use RegState::*;
         match (self, other) {
             (NotInit, _) | (_, NotInit) => NotInit,
-            (Scalar(a), Scalar(b)) => Scalar(f(a, b)),
+            (Scalar(a), Scalar(b)) => Scalar(f(a, b).synced()),
             (Ptr(a), Ptr(b)) if a.kind == b.kind => {
                 let (off, var) = if a.off == b.off {
-                    (a.off, f(&a.var, &b.var))
+                    (a.off, f(&a.var, &b.var).synced())
                 } else {
                     // Fold differing fixed offsets into the variable part.
-                    (0, f(&a.total_off(), &b.total_off()))
+                    (0, f(&a.total_off(), &b.total_off()).synced())
                 };
                 Ptr(self::Ptr {
                     kind: a.kind,

@@ -28,8 +28,29 @@ use crate::tnum::Tnum;
 impl Scalar {
     /// The kernel's `reg_bounds_sync`, made bottom-aware (see module docs).
     pub fn sync(&mut self) {
+        // The kernel's sequence, then snapping the bounds to the tnum; repeated while the
+        // snap still tightens something (at most 4 rounds), so the result is a fixpoint.
+        for _ in 0..4 {
+            let start = *self;
+            self.sync_once();
+            if self.is_bottom() {
+                *self = Scalar::BOTTOM;
+                return;
+            }
+            self.snap_to_tnum();
+            if self.is_bottom() {
+                *self = Scalar::BOTTOM;
+                return;
+            }
+            *self = self.canon();
+            if *self == start {
+                break;
+            }
+        }
+    }
+
+    fn sync_once(&mut self) {
         if self.is_bottom() {
-            *self = Scalar::BOTTOM;
             return;
         }
         self.update_bounds();
@@ -41,16 +62,48 @@ impl Scalar {
             }
         }
         if self.is_bottom() {
-            *self = Scalar::BOTTOM;
             return;
         }
         self.bound_offset();
         if self.is_bottom() {
-            *self = Scalar::BOTTOM;
             return;
         }
         self.update_bounds();
-        *self = self.canon();
+    }
+
+    /// Beyond the kernel: move umin/umax (and the 32-bit ones) to the nearest values
+    /// the tnum allows (`Tnum::ceil`/`floor`); none in range means bottom.
+    fn snap_to_tnum(&mut self) {
+        match (self.var_off.ceil(self.umin), self.var_off.floor(self.umax)) {
+            (Some(lo), Some(hi)) if lo <= hi => {
+                self.umin = lo;
+                self.umax = hi;
+            }
+            _ => {
+                *self = Scalar::BOTTOM;
+                return;
+            }
+        }
+        let t = self.var_off.subreg();
+        match (t.ceil(self.u32_min as u64), t.floor(self.u32_max as u64)) {
+            (Some(lo), Some(hi)) if lo <= hi => {
+                self.u32_min = lo as u32;
+                self.u32_max = hi as u32;
+            }
+            _ => {
+                *self = Scalar::BOTTOM;
+                return;
+            }
+        }
+        // Signed bounds follow the unsigned ones when the range does not cross the sign.
+        if (self.umax as i64) >= 0 || (self.umin as i64) < 0 {
+            self.smin = self.smin.max(self.umin as i64);
+            self.smax = self.smax.min(self.umax as i64);
+        }
+        if (self.u32_max as i32) >= 0 || (self.u32_min as i32) < 0 {
+            self.s32_min = self.s32_min.max(self.u32_min as i32);
+            self.s32_max = self.s32_max.min(self.u32_max as i32);
+        }
     }
 
     /// A synced copy.
