@@ -244,7 +244,14 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
         }
     };
     res.insn_text = (0..prog.insns.len()).map(|pc| print_insn(&prog.insns, pc)).collect();
-    let cfg = match build_cfg(&insns, &CfgConfig::default()) {
+    let intrinsics: Vec<(usize, crate::exec::Intrinsic)> = prog
+        .functions
+        .iter()
+        .filter(|(start, _)| *start != 0)
+        .filter_map(|(start, name)| crate::exec::Intrinsic::from_name(name).map(|i| (*start, i)))
+        .collect();
+    let cfg_config = CfgConfig { opaque_functions: intrinsics.iter().map(|(pc, _)| *pc).collect(), ..CfgConfig::default() };
+    let cfg = match build_cfg(&insns, &cfg_config) {
         Ok(c) => c,
         Err(e) => {
             // Structural errors are rejections, as in the kernel.
@@ -254,9 +261,18 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
             return res;
         }
     };
+    // Inner maps of map-in-maps get their own indices after the object's maps.
+    let mut maps = obj.maps.clone();
+    let mut inner_maps = vec![None; obj.maps.len()];
+    for (i, m) in obj.maps.iter().enumerate() {
+        if let Some(inner) = &m.inner {
+            maps.push((**inner).clone());
+            inner_maps[i] = Some((maps.len() - 1) as u32);
+        }
+    }
     let blocks: Vec<_> = cfg.graph.node_indices().map(|n| cfg.graph[n].clone()).collect();
     let analysis = EbpfAnalysis {
-        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &obj.maps, insns: &insns, allow_uninit_stack: true, gpl: is_gpl(obj.license.as_deref()) },
+        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &maps, insns: &insns, allow_uninit_stack: true, gpl: is_gpl(obj.license.as_deref()), intrinsics, inner_maps },
         thresholds: thresholds_of(&insns, obj),
         blocks,
     };

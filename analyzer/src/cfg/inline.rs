@@ -86,6 +86,14 @@ pub(crate) fn inline(insns: &[Insn], lay: &Layout, config: &CfgConfig) -> Result
                         inl.graph.add_edge(node, nn, EdgeKind::NotTaken);
                     }
                 }
+                Insn::Call(CallTarget::Local(imm))
+                    if usize::try_from(e as i64 + 1 + imm as i64).is_ok_and(|t| config.opaque_functions.contains(&t)) =>
+                {
+                    if e + 1 < end {
+                        let nn = inl.node(lay, fr, f, e + 1, e)?;
+                        inl.graph.add_edge(node, nn, EdgeKind::Fallthrough);
+                    }
+                }
                 Insn::Call(CallTarget::Local(imm)) => {
                     let target = e as i64 + 1 + imm as i64;
                     let callee = usize::try_from(target)

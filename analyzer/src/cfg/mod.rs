@@ -99,7 +99,7 @@ pub struct Callback {
 }
 
 /// Limits on the programs `build_cfg` accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CfgConfig {
     /// The kernel's `BPF_COMPLEXITY_LIMIT_INSNS` (1M) for privileged loaders.
     pub max_insns: usize,
@@ -107,11 +107,14 @@ pub struct CfgConfig {
     pub max_call_frames: usize,
     /// Cap on blocks after inlining.
     pub max_blocks: usize,
+    /// Start pcs of functions whose calls are not inlined: the analysis models them
+    /// as intrinsics (the loader's `memset`/`memcpy`), so a call to one falls through.
+    pub opaque_functions: Vec<usize>,
 }
 
 impl Default for CfgConfig {
     fn default() -> Self {
-        CfgConfig { max_insns: 1_000_000, max_call_frames: 8, max_blocks: 1 << 21 }
+        CfgConfig { max_insns: 1_000_000, max_call_frames: 8, max_blocks: 1 << 21, opaque_functions: Vec::new() }
     }
 }
 

@@ -16,12 +16,53 @@ pub(crate) fn call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, target: CallTarget) -
         CallTarget::Helper(id) => helper_call(cx, s, id),
         // The call edge pushes the frame; nothing to check here but the arguments
         // the callee reads, which it checks itself.
-        CallTarget::Local(_) => Some(()),
+        CallTarget::Local(imm) => {
+            let target = (cx.pc as i64 + 1 + imm as i64) as usize;
+            match cx.env.intrinsics.iter().find(|(pc, _)| *pc == target) {
+                Some((_, which)) => intrinsic(cx, s, *which),
+                None => Some(()),
+            }
+        }
         CallTarget::Kfunc { btf_id, .. } => {
             cx.error(DiagCode::Unsupported, format!("kernel function calls are not supported yet (btf_id {btf_id})"));
             None
         }
     }
+}
+
+/// `memset`/`memcpy`: the destination (and source) ranges must be accessible for the
+/// length in R3; R0 gets an unknown scalar and R1-R5 are clobbered, as after any call.
+fn intrinsic(cx: &mut Ctx<'_, '_>, s: &mut AbsState, which: super::Intrinsic) -> Option<()> {
+    let len = match cx.read(s, Reg::R3)? {
+        RegState::Scalar(x) => x,
+        _ => {
+            cx.error(DiagCode::HelperArgument, "R3 type=ptr expected=scalar");
+            return None;
+        }
+    };
+    cx.read(s, Reg::R2)?;
+    if which == super::Intrinsic::Memcpy {
+        check_mem_arg(cx, s, Reg::R2, len, false, false)?;
+    }
+    check_mem_arg(cx, s, Reg::R1, len, true, false)?;
+    // A memset of zeroes into the stack leaves zero bytes.
+    if which == super::Intrinsic::Memset {
+        if let (RegState::Ptr(p), Some(0), Some(n)) =
+            (*s.reg(Reg::R1), s.scalar(Reg::R2).and_then(|v| v.const_value()), len.const_value())
+        {
+            if let (PtrKind::Stack { frame }, Some(v)) = (p.kind, p.var.const_value()) {
+                let off = p.off as i64 + v as i64;
+                if let Some(f) = s.frames.get_mut(frame as usize) {
+                    f.stack.fill_bytes(off, n as i64, StackByte::Zero);
+                }
+            }
+        }
+    }
+    for r in 1..=5 {
+        s.set_reg(Reg(r), RegState::NotInit);
+    }
+    s.set_reg(Reg::R0, RegState::unknown_scalar());
+    Some(())
 }
 
 fn helper_label(id: i32) -> String {
@@ -368,8 +409,11 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
             };
             let def = &cx.env.maps[m as usize];
             if matches!(def.map_type, map_types::BPF_MAP_TYPE_ARRAY_OF_MAPS | map_types::BPF_MAP_TYPE_HASH_OF_MAPS) {
-                // The inner map: not modelled yet; a value that may not be dereferenced.
-                RegState::Unknown
+                match cx.env.inner_maps.get(m as usize).copied().flatten() {
+                    Some(inner) => nullable(PtrKind::MapPtr { map: inner }, s),
+                    // No inner map definition: a value that may not be used as a map.
+                    None => RegState::Unknown,
+                }
             } else if matches!(def.map_type, map_types::BPF_MAP_TYPE_SOCKMAP | map_types::BPF_MAP_TYPE_SOCKHASH) {
                 nullable(PtrKind::Socket, s)
             } else if matches!(def.map_type, map_types::BPF_MAP_TYPE_ARRAY | map_types::BPF_MAP_TYPE_PERCPU_ARRAY)

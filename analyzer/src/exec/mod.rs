@@ -32,6 +32,30 @@ pub struct Env<'a> {
     pub allow_uninit_stack: bool,
     /// The program's license is GPL-compatible (may call GPL-only helpers).
     pub gpl: bool,
+    /// Functions modelled as intrinsics instead of being analysed (start pc, which).
+    pub intrinsics: Vec<(usize, Intrinsic)>,
+    /// For each map of a map-in-map type, the index in `maps` of its inner map
+    /// (inner maps are appended after the object's own maps).
+    pub inner_maps: Vec<Option<u32>>,
+}
+
+/// Library functions with C semantics that clang emits calls to and the loader supplies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intrinsic {
+    /// `memset(R1, R2, R3)`: writes R3 bytes at R1.
+    Memset,
+    /// `memcpy(R1, R2, R3)`: reads R3 bytes at R2, writes them at R1.
+    Memcpy,
+}
+
+impl Intrinsic {
+    pub fn from_name(name: &str) -> Option<Intrinsic> {
+        match name {
+            "memset" => Some(Intrinsic::Memset),
+            "memcpy" => Some(Intrinsic::Memcpy),
+            _ => None,
+        }
+    }
 }
 
 /// Result of one instruction on one state.
