@@ -107,6 +107,9 @@ impl AbsState {
             v.extend(f.regs.iter().map(|r| r.shape()));
         }
         v.extend(self.refs.keys().map(|k| *k as u64 | (1 << 40)));
+        // Paths that proved different packet ranges stay apart: joining them would
+        // keep only the smaller range (the kernel keeps such paths apart too).
+        v.extend(self.pkt_ranges.iter().map(|(id, r)| ((*id as u64) << 20) | *r as u64 | (1 << 60)));
         v
     }
 
