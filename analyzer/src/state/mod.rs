@@ -105,6 +105,12 @@ impl AbsState {
         v.push(self.frames.len() as u64);
         for f in &self.frames {
             v.extend(f.regs.iter().map(|r| r.shape()));
+            // Spilled pointers too: a map pointer chosen per path lives on the stack.
+            for (k, slot) in f.stack.slots.iter() {
+                if let StackSlot::Spill(r @ RegState::Ptr(_)) = slot {
+                    v.push(((*k as i64 as u64) << 32) ^ r.shape());
+                }
+            }
         }
         v.extend(self.refs.keys().map(|k| *k as u64 | (1 << 40)));
         // Paths that proved different packet ranges stay apart: joining them would
