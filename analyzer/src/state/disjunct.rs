@@ -10,7 +10,7 @@ use super::AbsState;
 use lattices::{Lattice, Thresholds};
 
 /// Most states kept apart at one program point.
-pub const MAX_DISJUNCTS: usize = 8;
+pub const MAX_DISJUNCTS: usize = 16;
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct StateSet {

@@ -51,6 +51,22 @@ pub enum PtrKind {
     FlowKeys,
 }
 
+impl PtrKind {
+    /// Kinds a helper may return as NULL (so NULL joined with them keeps the kind).
+    pub fn nullable(self) -> bool {
+        matches!(
+            self,
+            PtrKind::MapValue { .. }
+                | PtrKind::MapPtr { .. }
+                | PtrKind::Mem { .. }
+                | PtrKind::Socket
+                | PtrKind::SockCommon
+                | PtrKind::TcpSock
+                | PtrKind::BtfId
+        )
+    }
+}
+
 /// A pointer register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ptr {
@@ -200,6 +216,13 @@ impl RegState {
                     ref_obj_id: if a.ref_obj_id == b.ref_obj_id { a.ref_obj_id } else { 0 },
                 })
             }
+            // NULL joined with a pointer that may be NULL: the pointer, now possibly NULL
+            // (the kernel's `*_or_null` types mean exactly this).
+            (Ptr(p), Scalar(z)) | (Scalar(z), Ptr(p)) if z.const_value() == Some(0) && p.kind.nullable() && p.off == 0 && p.has_fixed_off() => {
+                let mut q = *p;
+                q.maybe_null = true;
+                Ptr(q)
+            }
             _ => Unknown,
         }
     }
@@ -213,6 +236,7 @@ impl RegState {
             (_, Unknown) => true,
             (Unknown, _) => false,
             (Scalar(a), Scalar(b)) => a.leq(b),
+            (Scalar(z), Ptr(p)) => p.maybe_null && z.const_value() == Some(0) && p.off == 0 && p.has_fixed_off(),
             (Ptr(a), Ptr(b)) => {
                 a.kind == b.kind
                     && (!a.maybe_null || b.maybe_null)

@@ -78,8 +78,17 @@ impl StackSlot {
         }
     }
 
-    fn join(&self, o: &StackSlot) -> StackSlot {
-        match (self, o) {
+    /// Eight zero bytes are the spill of the constant 0 (so NULL joins with a spilled pointer).
+    fn as_spill(&self) -> StackSlot {
+        match self {
+            StackSlot::Bytes(b) if b.iter().all(|x| *x == StackByte::Zero) => StackSlot::Spill(RegState::constant(0)),
+            other => *other,
+        }
+    }
+
+    fn join(&self, other: &StackSlot) -> StackSlot {
+        let (me, o) = (self.as_spill(), other.as_spill());
+        match (&me, &o) {
             (StackSlot::Spill(a), StackSlot::Spill(b)) => match a.join(b) {
                 RegState::NotInit => StackSlot::INVALID,
                 RegState::Unknown => StackSlot::Bytes([StackByte::Misc; 8]),
@@ -89,13 +98,13 @@ impl StackSlot {
                 StackSlot::Narrow { value: va, at: aa, size: sa, .. },
                 StackSlot::Narrow { value: vb, at: ab, size: sb, .. },
             ) if aa == ab && sa == sb => {
-                let (a, b) = (self.bytes(), o.bytes());
+                let (a, b) = (me.bytes(), o.bytes());
                 let mut v = *va;
                 lattices::Lattice::join(&mut v, vb);
                 StackSlot::Narrow { value: v, at: *aa, size: *sa, bytes: std::array::from_fn(|i| a[i].join(b[i])) }
             }
             _ => {
-                let (a, b) = (self.bytes(), o.bytes());
+                let (a, b) = (me.bytes(), o.bytes());
                 StackSlot::Bytes(std::array::from_fn(|i| a[i].join(b[i])))
             }
         }
