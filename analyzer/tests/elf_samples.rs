@@ -300,3 +300,300 @@ fn mutated_corpus_object_never_panics() {
     }
     assert!(rejected > 0);
 }
+
+/// Slot index -> opcode byte of every executable section, from `llvm-objdump -d`
+/// (the raw-bytes column, which LLVM 14 prints even for insns it shows as `<unknown>`),
+/// plus the function labels (name -> slot). `None` when objdump fails on the file.
+struct Objdump {
+    /// section -> opcode byte of each 8-byte slot, in order.
+    opcodes: BTreeMap<String, Vec<u8>>,
+    /// (section, label) -> slot index.
+    labels: BTreeMap<(String, String), usize>,
+}
+
+fn objdump(path: &Path) -> Option<Objdump> {
+    let out = std::process::Command::new("llvm-objdump")
+        .args(["-d", "--triple=bpfel"])
+        .arg(path)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut d = Objdump {
+        opcodes: BTreeMap::new(),
+        labels: BTreeMap::new(),
+    };
+    let mut section = String::new();
+    for line in text.lines() {
+        if let Some(s) = line.strip_prefix("Disassembly of section ") {
+            section = s.trim_end_matches(':').to_string();
+            d.opcodes.entry(section.clone()).or_default();
+            continue;
+        }
+        // "0000000000000000 <name>:"
+        if let Some((addr, rest)) = line.split_once(" <") {
+            if let (Ok(a), Some(name)) = (u64::from_str_radix(addr, 16), rest.strip_suffix(">:")) {
+                d.labels
+                    .insert((section.clone(), name.to_string()), (a / 8) as usize);
+                continue;
+            }
+        }
+        // "      12:\t18 02 00 00 ... \tr2 = 0 ll"
+        let Some((pc, rest)) = line.trim_start().split_once(":\t") else {
+            continue;
+        };
+        let Ok(pc) = pc.parse::<usize>() else {
+            continue;
+        };
+        let bytes: Vec<u8> = rest
+            .split('\t')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .map_while(|b| u8::from_str_radix(b, 16).ok())
+            .collect();
+        let slots = d.opcodes.entry(section.clone()).or_default();
+        if slots.len() != pc || bytes.is_empty() || !bytes.len().is_multiple_of(8) {
+            // Out-of-order or odd line: make the mismatch visible to the caller.
+            slots.push(0xff);
+            continue;
+        }
+        slots.extend(bytes.chunks(8).map(|c| c[0]));
+    }
+    Some(d)
+}
+
+/// For every program of every corpus object that loads: the entry function's
+/// instructions (the program's own, unlinked bytes: pcs before the first appended
+/// function) have the opcode bytes `llvm-objdump -d` shows at the same place of the
+/// section, and the entry functions of a section together cover exactly the slots
+/// objdump counts for it. Relocation rewrites src/imm, never the opcode byte.
+#[test]
+fn corpus_opcodes_match_llvm_objdump() {
+    let dir = Path::new(CORPUS);
+    if !dir.join("kernel-verdicts.tsv").exists() {
+        eprintln!("skipped: {CORPUS} not present");
+        return;
+    }
+    if std::process::Command::new("llvm-objdump")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: llvm-objdump not installed");
+        return;
+    }
+    let mut problems = Vec::new();
+    let (mut checked_progs, mut checked_slots, mut no_objdump) = (0usize, 0usize, 0usize);
+    for path in objects(dir) {
+        let rel = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        if rel.starts_with("invalid/") {
+            continue;
+        }
+        let Ok(obj) = load_object(&path) else {
+            continue;
+        };
+        let Some(d) = objdump(&path) else {
+            eprintln!("llvm-objdump failed on {rel}: not checked");
+            no_objdump += 1;
+            continue;
+        };
+        let mut covered: BTreeMap<String, usize> = BTreeMap::new();
+        for p in &obj.programs {
+            let own = p.functions.get(1).map_or(p.insns.len(), |f| f.0);
+            let Some(slots) = d.opcodes.get(&p.section) else {
+                problems.push(format!("{rel}: objdump shows no section {}", p.section));
+                continue;
+            };
+            let start = match d.labels.get(&(p.section.clone(), p.name.clone())) {
+                Some(s) => *s,
+                None if p.name == p.section => 0,
+                None => {
+                    problems.push(format!(
+                        "{rel}: no objdump label for {}/{}",
+                        p.section, p.name
+                    ));
+                    continue;
+                }
+            };
+            let want = slots.get(start..start + own);
+            let got: Vec<u8> = p.insns[..own].iter().map(|i| i.code).collect();
+            match want {
+                Some(w) if w == got.as_slice() => {}
+                Some(w) => {
+                    let pc = w.iter().zip(&got).position(|(a, b)| a != b).unwrap_or(0);
+                    problems.push(format!(
+                        "{rel}: {}/{}: pc {pc}: opcode {:#04x}, objdump {:#04x}",
+                        p.section,
+                        p.name,
+                        got.get(pc).copied().unwrap_or(0),
+                        w.get(pc).copied().unwrap_or(0)
+                    ));
+                }
+                None => problems.push(format!(
+                    "{rel}: {}/{}: {own} insns from slot {start}, objdump counts {}",
+                    p.section,
+                    p.name,
+                    slots.len()
+                )),
+            }
+            *covered.entry(p.section.clone()).or_default() += own;
+            checked_progs += 1;
+            checked_slots += own;
+        }
+        for (sec, n) in covered {
+            let total = d.opcodes.get(&sec).map_or(0, Vec::len);
+            if n != total {
+                problems.push(format!(
+                    "{rel}: section {sec}: programs cover {n} insns, objdump counts {total}"
+                ));
+            }
+        }
+    }
+    eprintln!("objdump cross-check: {checked_progs} programs, {checked_slots} insns, {no_objdump} objects objdump could not read");
+    for p in problems.iter().take(50) {
+        eprintln!("PROBLEM {p}");
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems (see stderr)",
+        problems.len()
+    );
+    assert!(
+        checked_progs >= 900,
+        "only {checked_progs} programs checked"
+    );
+}
+
+fn corpus_object(rel: &str) -> Option<analyzer::object::Object> {
+    let path = Path::new(CORPUS).join(rel);
+    if !path.exists() {
+        eprintln!("skipped: {} not present", path.display());
+        return None;
+    }
+    Some(load_object(&path).unwrap_or_else(|e| panic!("{rel} loads: {e}")))
+}
+
+/// cilium's `bpf_elf_map` outer maps name their inner template by `inner_id`.
+#[test]
+fn cilium_maglev_inner_map_is_the_inner_template() {
+    for rel in ["cilium/bpf_xdp_dsr_linux.o", "cilium/bpf_xdp_snat_linux.o"] {
+        let Some(obj) = corpus_object(rel) else {
+            return;
+        };
+        for outer in ["cilium_lb4_maglev", "cilium_lb6_maglev"] {
+            let m = obj
+                .maps
+                .iter()
+                .find(|m| m.name == outer)
+                .unwrap_or_else(|| panic!("{rel}: map {outer}"));
+            let inner = m
+                .inner
+                .as_deref()
+                .unwrap_or_else(|| panic!("{rel}: {outer} inner"));
+            assert_eq!(
+                (inner.name.as_str(), inner.map_type, inner.value_size),
+                (format!("{outer}_inner").as_str(), 2, 4078),
+                "{rel}"
+            );
+        }
+    }
+}
+
+/// ovs' old-LLVM object relocates maps with type-0 relocations: every map reference
+/// becomes `BPF_PSEUDO_MAP_IDX` (tail-32's `percpu_headers` at byte 0x1248, ...).
+#[test]
+fn ovs_type_none_map_relocations_are_applied() {
+    let Some(obj) = corpus_object("ovs/datapath.o") else {
+        return;
+    };
+    let p = obj
+        .programs
+        .iter()
+        .find(|p| p.section == "tail-32")
+        .expect("tail-32 program");
+    let pc = 0x1248 / 8;
+    assert_eq!((p.insns[pc].code, p.insns[pc].src), (0x18, 5));
+    let map = &obj.maps[p.insns[pc].imm as usize];
+    assert_eq!(map.name, "percpu_headers");
+    let map_refs: usize = obj
+        .programs
+        .iter()
+        .map(|p| {
+            p.insns
+                .iter()
+                .filter(|i| i.code == 0x18 && i.src == 5)
+                .count()
+        })
+        .sum();
+    assert!(map_refs >= 60, "only {map_refs} map references");
+}
+
+/// usdt.bpf.o reads `LINUX_HAS_BPF_COOKIE` through the `.kconfig` map (value 1).
+#[test]
+fn usdt_reads_kconfig_through_the_kconfig_map() {
+    let Some(obj) = corpus_object("libbpf-bootstrap/usdt.bpf.o") else {
+        return;
+    };
+    let k = obj
+        .maps
+        .iter()
+        .position(|m| m.name == ".kconfig")
+        .expect(".kconfig map");
+    assert_eq!(obj.maps[k].initial_value.as_deref(), Some(&[1u8][..]));
+    assert!(obj.maps[k].is_readonly_data());
+    let p = obj
+        .programs
+        .iter()
+        .find(|p| p.name == "usdt_manual_attach")
+        .expect("usdt_manual_attach");
+    let refs = p
+        .insns
+        .iter()
+        .filter(|i| i.code == 0x18 && i.src == 6 && i.imm as usize == k)
+        .count();
+    assert!(refs >= 1, "no reference to .kconfig");
+}
+
+/// falco's memset/memcpy replacements end with `r0 = 0; exit` (never return the
+/// destination, which may be a stack pointer).
+#[test]
+fn falco_builtins_return_zero() {
+    let Some(obj) = corpus_object("falco/probe.o") else {
+        return;
+    };
+    let mut seen = 0;
+    for p in &obj.programs {
+        for (start, name) in p
+            .functions
+            .iter()
+            .filter(|f| f.1 == "memset" || f.1 == "memcpy")
+        {
+            let end = p
+                .functions
+                .iter()
+                .map(|f| f.0)
+                .filter(|s| s > start)
+                .min()
+                .unwrap_or(p.insns.len());
+            let body = &p.insns[*start..end];
+            assert!(
+                body.iter().all(|i| !(i.code == 0xbf && i.dst == 0)),
+                "{name} copies into r0"
+            );
+            let tail: Vec<(u8, u8, i32)> = body[body.len() - 2..]
+                .iter()
+                .map(|i| (i.code, i.dst, i.imm))
+                .collect();
+            assert_eq!(tail, [(0xb7, 0, 0), (0x95, 0, 0)], "{}: {name}", p.name);
+            seen += 1;
+        }
+    }
+    assert!(seen >= 60, "only {seen} builtin copies");
+}

@@ -6,11 +6,13 @@
 //! - Relocations are resolved per instruction first (`resolve_relocations`): `LD_IMM64`
 //!   against a map symbol -> `BPF_PSEUDO_MAP_IDX`; against a global data section ->
 //!   `BPF_PSEUDO_MAP_IDX_VALUE` (offset = symbol value + imm); against code ->
-//!   `BPF_PSEUDO_FUNC`; against an undefined (extern) symbol -> a plain constant
-//!   (`LINUX_HAS_BPF_COOKIE`, `LINUX_HAS_SYSCALL_WRAPPER` = 1, `LINUX_KERNEL_VERSION` =
-//!   6.18, anything else 0, as kernel-verdicts.tsv loaded them). `call` against code ->
+//!   `BPF_PSEUDO_FUNC`; against a `.kconfig` extern (listed in BTF's `.kconfig`
+//!   DATASEC) -> `BPF_PSEUDO_MAP_IDX_VALUE` into the `.kconfig` map at the extern's
+//!   offset, as libbpf does; against any other undefined (extern) symbol -> a plain
+//!   constant (`LINUX_HAS_BPF_COOKIE`, `LINUX_HAS_SYSCALL_WRAPPER` = 1,
+//!   `LINUX_KERNEL_VERSION` = 6.18, anything else 0). `call` against code ->
 //!   a bpf-to-bpf call (target insn = symbol value / 8 + imm + 1); against an undefined
-//!   `memset`/`memcpy` -> a call to an appended byte-loop subprogram; against another
+//!   `memset`/`memcpy` -> a call to an appended byte-loop subprogram returning 0; against another
 //!   undefined function -> a kfunc call with btf id 0 (the kernel would refuse it).
 //! - Linking (`link_program`) appends each called function (transitively, once) after
 //!   the entry and rewrites each call / `BPF_PSEUDO_FUNC` imm to the relative pc, then
@@ -18,6 +20,7 @@
 
 use super::btf_ext::SectionLine;
 use super::error::LoadError;
+use super::kconfig::extern_value;
 use super::maps::MapTable;
 use super::reader::ElfObject;
 use crate::insn::RawInsn;
@@ -36,8 +39,6 @@ const PSEUDO_KFUNC_CALL: u8 = 2;
 const PSEUDO_FUNC: u8 = 4;
 const PSEUDO_MAP_IDX: u8 = 5;
 const PSEUDO_MAP_IDX_VALUE: u8 = 6;
-/// `KERNEL_VERSION(6, 18, 0)`, the kernel kernel-verdicts.tsv was measured on.
-const LINUX_KERNEL_VERSION: u64 = (6 << 16) | (18 << 8);
 
 /// A function: a run of instructions of one executable section.
 #[derive(Debug, Clone)]
@@ -64,8 +65,13 @@ impl Builtin {
         }
     }
 
-    /// `r0 = r1` then a byte loop over `r3` bytes; memset stores `r2`, memcpy copies from `r2`.
-    fn insns(self) -> Vec<RawInsn> {
+    /// A byte loop over `r3` bytes (`r3` counts down, so the loop ends whatever `r3` is),
+    /// then `r0 = 0`: memset stores the low byte of `r2`, memcpy copies from `r2`.
+    ///
+    /// The C functions return the destination, but a subprogram may not return a stack
+    /// pointer ("cannot return stack pointer to the caller"), and callers of the
+    /// compiler-emitted builtins never use the result, so these return 0.
+    pub(crate) fn insns(self) -> Vec<RawInsn> {
         let i = |code, dst, src, off, imm| RawInsn {
             code,
             dst,
@@ -75,24 +81,24 @@ impl Builtin {
         };
         match self {
             Builtin::Memset => vec![
-                i(0xbf, 0, 1, 0, 0),  // r0 = r1
-                i(0x15, 3, 0, 4, 0),  // if r3 == 0 goto +4
-                i(0x73, 1, 2, 0, 0),  // *(u8 *)(r1 + 0) = r2
-                i(0x07, 1, 0, 0, 1),  // r1 += 1
-                i(0x07, 3, 0, 0, -1), // r3 += -1
-                i(0x05, 0, 0, -5, 0), // goto -5
-                i(0x95, 0, 0, 0, 0),  // exit
+                i(0x15, 3, 0, 4, 0),  // 0: if r3 == 0 goto +4 (pc 5)
+                i(0x73, 1, 2, 0, 0),  // 1: *(u8 *)(r1 + 0) = r2
+                i(0x07, 1, 0, 0, 1),  // 2: r1 += 1
+                i(0x07, 3, 0, 0, -1), // 3: r3 += -1
+                i(0x05, 0, 0, -5, 0), // 4: goto -5 (pc 0)
+                i(0xb7, 0, 0, 0, 0),  // 5: r0 = 0
+                i(0x95, 0, 0, 0, 0),  // 6: exit
             ],
             Builtin::Memcpy => vec![
-                i(0xbf, 0, 1, 0, 0),  // r0 = r1
-                i(0x15, 3, 0, 6, 0),  // if r3 == 0 goto +6
-                i(0x71, 4, 2, 0, 0),  // r4 = *(u8 *)(r2 + 0)
-                i(0x73, 1, 4, 0, 0),  // *(u8 *)(r1 + 0) = r4
-                i(0x07, 1, 0, 0, 1),  // r1 += 1
-                i(0x07, 2, 0, 0, 1),  // r2 += 1
-                i(0x07, 3, 0, 0, -1), // r3 += -1
-                i(0x05, 0, 0, -7, 0), // goto -7
-                i(0x95, 0, 0, 0, 0),  // exit
+                i(0x15, 3, 0, 6, 0),  // 0: if r3 == 0 goto +6 (pc 7)
+                i(0x71, 4, 2, 0, 0),  // 1: r4 = *(u8 *)(r2 + 0)
+                i(0x73, 1, 4, 0, 0),  // 2: *(u8 *)(r1 + 0) = r4
+                i(0x07, 1, 0, 0, 1),  // 3: r1 += 1
+                i(0x07, 2, 0, 0, 1),  // 4: r2 += 1
+                i(0x07, 3, 0, 0, -1), // 5: r3 += -1
+                i(0x05, 0, 0, -7, 0), // 6: goto -7 (pc 0)
+                i(0xb7, 0, 0, 0, 0),  // 7: r0 = 0
+                i(0x95, 0, 0, 0, 0),  // 8: exit
             ],
         }
     }
@@ -175,15 +181,6 @@ pub(crate) fn collect_code(file: &str, elf: &ElfObject<'_>) -> Result<Code, Load
     })
 }
 
-/// The constant an extern symbol is given (see the module doc).
-fn extern_value(name: &str) -> u64 {
-    match name {
-        "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER" => 1,
-        "LINUX_KERNEL_VERSION" => LINUX_KERNEL_VERSION,
-        _ => 0,
-    }
-}
-
 /// Resolves every relocation of every executable section into `code.fixups`.
 pub(crate) fn resolve_relocations(
     file: &str,
@@ -198,8 +195,19 @@ pub(crate) fn resolve_relocations(
             continue;
         };
         for rel in rels {
+            // Old LLVM (e.g. ovs' datapath.o, RELA sections) wrote map relocations with
+            // type 0 (R_BPF_NONE); libbpf ignores the type of code relocations, so a
+            // type-0 entry is resolved when it names a symbol and lands on an `LD_IMM64`
+            // or a call, and skipped otherwise.
             if rel.r_type == R_BPF_NONE {
-                continue;
+                let lands_on_reloc_insn = usize::try_from(rel.offset / 8)
+                    .ok()
+                    .filter(|_| rel.offset % 8 == 0)
+                    .and_then(|k| insns.get(k))
+                    .is_some_and(|i| i.code == CODE_LD_IMM64 || i.code == CODE_CALL);
+                if rel.sym == 0 || !lands_on_reloc_insn {
+                    continue;
+                }
             }
             let bad = |reason: String| LoadError::BadRelocation {
                 file: file.to_string(),
@@ -233,7 +241,10 @@ pub(crate) fn resolve_relocations(
                         0
                     };
                     if sym.shndx == SHN_UNDEF {
-                        Fixup::Const(extern_value(&sym.name))
+                        match maps.kconfig.get(&sym.name) {
+                            Some(&(map, off)) => Fixup::MapValue { map, off },
+                            None => Fixup::Const(extern_value(&sym.name)),
+                        }
                     } else if sym.shndx >= SHN_LORESERVE {
                         Fixup::Const(sym.value)
                     } else if maps.map_sections.contains(&target_sec) {
@@ -291,9 +302,11 @@ pub(crate) fn resolve_relocations(
                         )));
                     }
                 }
-                other => return Err(bad(format!(
+                other => {
+                    return Err(bad(format!(
                     "relocation on insn {idx} with opcode {other:#04x}, neither ld_imm64 nor call"
-                ))),
+                )))
+                }
             };
             code.fixups.insert((si, idx), fixup);
         }
@@ -459,4 +472,106 @@ pub(crate) fn link_program(
     out.line_info.sort_by_key(|l| l.pc);
     out.line_info.dedup_by_key(|l| l.pc);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs a builtin on concrete registers over a flat byte memory (addresses are
+    /// indices); returns r0, or `None` if it runs past `fuel` insns or leaves the code.
+    fn run(insns: &[RawInsn], regs: &mut [u64; 11], mem: &mut [u8], fuel: usize) -> Option<u64> {
+        let mut pc: i64 = 0;
+        for _ in 0..fuel {
+            let i = *insns.get(usize::try_from(pc).ok()?)?;
+            let (d, s) = (i.dst as usize, i.src as usize);
+            match i.code {
+                0x15 if regs[d] == i.imm as i64 as u64 => pc += i.off as i64,
+                0x15 => {}
+                0x05 => pc += i.off as i64,
+                0x07 => regs[d] = regs[d].wrapping_add(i.imm as i64 as u64),
+                0xb7 => regs[d] = i.imm as i64 as u64,
+                0xbf => regs[d] = regs[s],
+                0x71 => regs[d] = u64::from(*mem.get((regs[s] as i64 + i.off as i64) as usize)?),
+                0x73 => *mem.get_mut((regs[d] as i64 + i.off as i64) as usize)? = regs[s] as u8,
+                0x95 => return Some(regs[0]),
+                other => panic!("builtin uses unexpected opcode {other:#04x}"),
+            }
+            pc += 1;
+        }
+        None
+    }
+
+    #[test]
+    fn memset_fills_bytes_and_returns_zero() {
+        for len in [0u64, 1, 5] {
+            let mut mem = [0xaau8; 16];
+            let mut regs = [0u64; 11];
+            (regs[1], regs[2], regs[3]) = (4, 0x1_2345_6777, len);
+            let r0 = run(&Builtin::Memset.insns(), &mut regs, &mut mem, 1000);
+            assert_eq!(r0, Some(0), "len {len}");
+            for (k, b) in mem.iter().enumerate() {
+                let inside = k >= 4 && (k as u64) < 4 + len;
+                assert_eq!(*b, if inside { 0x77 } else { 0xaa }, "len {len} byte {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn memcpy_copies_bytes_and_returns_zero() {
+        let mut mem: Vec<u8> = (0..32).collect();
+        let mut regs = [0u64; 11];
+        (regs[1], regs[2], regs[3]) = (20, 2, 6);
+        assert_eq!(
+            run(&Builtin::Memcpy.insns(), &mut regs, &mut mem, 1000),
+            Some(0)
+        );
+        assert_eq!(&mem[20..26], &[2, 3, 4, 5, 6, 7]);
+        assert_eq!((mem[19], mem[26]), (19, 26));
+    }
+
+    #[test]
+    fn builtins_never_return_the_destination_pointer() {
+        for b in [Builtin::Memset, Builtin::Memcpy] {
+            let insns = b.insns();
+            // No insn writes r0 other than the final `r0 = 0`.
+            let r0_writes: Vec<_> = insns
+                .iter()
+                .filter(|i| i.dst == 0 && !matches!(i.code, 0x05 | 0x15 | 0x95))
+                .collect();
+            assert_eq!(
+                r0_writes,
+                vec![&RawInsn {
+                    code: 0xb7,
+                    dst: 0,
+                    src: 0,
+                    off: 0,
+                    imm: 0
+                }]
+            );
+            assert_eq!(insns.last().map(|i| i.code), Some(0x95), "{}", b.name());
+        }
+    }
+
+    #[test]
+    fn builtin_loop_terminates_for_any_length() {
+        // The loop counts r3 down to 0: 5 insns per byte, then the final check, `r0 = 0`
+        // and `exit` -- exactly 5 * len + 3 insns, whatever len is.
+        let mut mem = vec![0u8; 300];
+        let mut regs = [0u64; 11];
+        (regs[1], regs[2], regs[3]) = (0, 1, 256);
+        let short = run(
+            &Builtin::Memset.insns(),
+            &mut regs.clone(),
+            &mut mem.clone(),
+            256 * 5 + 2,
+        );
+        assert_eq!(short, None);
+        assert_eq!(
+            run(&Builtin::Memset.insns(), &mut regs, &mut mem, 256 * 5 + 3),
+            Some(0)
+        );
+        assert_eq!(regs[3], 0);
+        assert!(mem[..256].iter().all(|b| *b == 1) && mem[256] == 0);
+    }
 }

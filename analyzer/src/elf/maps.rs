@@ -4,9 +4,14 @@
 //! - Legacy: each symbol in a `maps*` section is one definition; the definition size is
 //!   the section size divided by the number of symbols (as libbpf computed it), so
 //!   `struct bpf_map_def` (20 bytes), samples' `bpf_load_map_def` (28, with
-//!   `inner_map_idx` at byte 20) and iproute2/cilium `bpf_elf_map` (36+, with `inner_idx`
-//!   at byte 32) all work. The first five `u32`s are type, key_size, value_size,
-//!   max_entries, map_flags; missing trailing fields read as 0.
+//!   `inner_map_idx` at byte 20: the inner map's index among the section's maps) and
+//!   iproute2/cilium `struct bpf_elf_map` (36+: type, size_key, size_value, max_elem,
+//!   flags, id, pinning, inner_id, inner_idx) all work. The first five `u32`s are type,
+//!   key_size, value_size, max_entries, map_flags; missing trailing fields read as 0.
+//!   For `bpf_elf_map` the inner map is the map of the section whose `id` equals the
+//!   outer map's `inner_id`, as iproute2 resolves it (cilium: `cilium_lb4_maglev` has
+//!   `inner_id` 3 = `cilium_lb4_maglev_inner`'s `id`); `inner_idx` is not an inner-map
+//!   reference (iproute2 uses it on an *inner* map, as the outer map slot to fill).
 //! - BTF: each VAR of the `.maps` DATASEC is a struct whose members encode the
 //!   definition (`__uint(name, N)` is `int (*name)[N]`, `__type(key, T)` is `T *key`,
 //!   `__array(values, struct inner)` is `struct inner *values[]`). Map-in-map value
@@ -17,11 +22,16 @@
 //!   name itself (not libbpf's `<obj>.rodata` truncation). `.rodata*` maps get
 //!   `BPF_F_RDONLY_PROG` (0x80) as libbpf sets it.
 //!
+//! - `.kconfig`: when BTF has a `.kconfig` DATASEC, one more read-only ARRAY map named
+//!   `.kconfig` (origin `GlobalData { section: ".kconfig" }`, `BPF_F_RDONLY_PROG`) holds
+//!   the extern values laid out as libbpf does (see `kconfig.rs`).
+//!
 //! Order in `Object::maps`: legacy and BTF maps in section order (then by offset), then
-//! global data maps in section order.
+//! global data maps in section order, then `.kconfig`.
 
 use super::btf::{Btf, BtfKind};
 use super::error::LoadError;
+use super::kconfig;
 use super::reader::ElfObject;
 use crate::object::{MapDef, MapOrigin};
 use std::collections::HashMap;
@@ -43,6 +53,8 @@ pub(crate) struct MapTable {
     pub(crate) data_sections: HashMap<usize, usize>,
     /// Section indices holding map definitions (legacy or BTF).
     pub(crate) map_sections: Vec<usize>,
+    /// `.kconfig` extern name -> (map index of `.kconfig`, offset in its value).
+    pub(crate) kconfig: HashMap<String, (usize, u32)>,
 }
 
 pub(crate) fn is_legacy_map_section(name: &str) -> bool {
@@ -134,6 +146,29 @@ pub(crate) fn collect_maps(
         t.data_sections.insert(si, t.maps.len());
         t.maps.push(m);
     }
+    if let Some(layout) = btf.and_then(kconfig::layout) {
+        let value_size = u32::try_from(layout.value.len()).unwrap_or(u32::MAX);
+        let mut m = empty_def(
+            ".kconfig".into(),
+            MapOrigin::GlobalData {
+                section: ".kconfig".into(),
+            },
+        );
+        m.map_type = BPF_MAP_TYPE_ARRAY;
+        m.key_size = 4;
+        m.value_size = value_size;
+        m.max_entries = 1;
+        m.map_flags = BPF_F_RDONLY_PROG;
+        m.initial_value = Some(layout.value);
+        // The object's `.kconfig` DATASEC has size 0 and extern VARs, which the kernel
+        // refuses; libbpf rewrites it, we describe the map without BTF instead.
+        m.btf_value_type_id = 0;
+        let idx = t.maps.len();
+        for e in layout.externs {
+            t.kconfig.insert(e.name, (idx, e.off));
+        }
+        t.maps.push(m);
+    }
     Ok(t)
 }
 
@@ -157,7 +192,7 @@ fn legacy_maps(
         return Ok(());
     }
     let n = syms.len() as u64;
-    if s.size % n != 0 {
+    if !s.size.is_multiple_of(n) {
         return Err(LoadError::BadMapDef {
             file: file.to_string(),
             map: s.name.clone(),
@@ -169,7 +204,8 @@ fn legacy_maps(
     }
     let def_size = s.size / n;
     let first = t.maps.len();
-    let mut inner_idx = Vec::new();
+    let mut inner_ref = Vec::new();
+    let mut ids = Vec::new();
     for (off, name) in &syms {
         if off.checked_add(def_size.min(4)).is_none_or(|e| e > s.size) {
             return Err(LoadError::BadMapDef {
@@ -196,27 +232,37 @@ fn legacy_maps(
         m.map_flags = field(4);
         let is_of_maps =
             m.map_type == BPF_MAP_TYPE_ARRAY_OF_MAPS || m.map_type == BPF_MAP_TYPE_HASH_OF_MAPS;
-        inner_idx.push(match def_size {
-            28 if is_of_maps => Some(field(5)),
-            d if d >= 36 && is_of_maps => Some(field(8)),
+        ids.push(if def_size >= 36 { field(5) } else { 0 });
+        inner_ref.push(match def_size {
+            28 if is_of_maps => Some(InnerRef::Index(field(5))),
+            d if d >= 36 && is_of_maps && field(7) != 0 => Some(InnerRef::Id(field(7))),
             _ => None,
         });
         t.by_def.insert((si, *off), t.maps.len());
         t.maps.push(m);
     }
-    for (k, idx) in inner_idx.into_iter().enumerate() {
-        if let Some(i) = idx {
-            let inner = t
-                .maps
-                .get(first + i as usize)
-                .filter(|_| (i as usize) < syms.len())
-                .cloned();
+    for (k, r) in inner_ref.into_iter().enumerate() {
+        let inner_pos = match r {
+            Some(InnerRef::Index(i)) => usize::try_from(i).ok().filter(|i| *i < syms.len()),
+            Some(InnerRef::Id(id)) => ids.iter().position(|x| *x == id),
+            None => None,
+        };
+        if let Some(pos) = inner_pos.filter(|p| *p != k) {
+            let inner = t.maps.get(first + pos).cloned();
             if let Some(m) = t.maps.get_mut(first + k) {
                 m.inner = inner.map(Box::new);
             }
         }
     }
     Ok(())
+}
+
+/// How a legacy map-in-map definition names its inner map.
+enum InnerRef {
+    /// samples' `bpf_load_map_def.inner_map_idx`: index among the section's maps.
+    Index(u32),
+    /// iproute2's `bpf_elf_map.inner_id`: the `id` field of another map of the section.
+    Id(u32),
 }
 
 fn btf_maps(

@@ -15,15 +15,22 @@
 //!   transitively and once each, and call / `BPF_PSEUDO_FUNC` imms are rewritten to
 //!   relative pcs; `Program::functions` lists (start pc, name) of each piece, entry first.
 //!   Calls to undefined `memset`/`memcpy` go to an appended byte-loop subprogram named
-//!   `memset`/`memcpy`. Other undefined functions become a kfunc call with btf id 0.
-//! - **Externs**: `LD_IMM64` of an undefined symbol (`.kconfig`, `.ksyms`, untyped
-//!   externs like `MY_CONST`) becomes a plain constant: 1 for `LINUX_HAS_BPF_COOKIE` and
-//!   `LINUX_HAS_SYSCALL_WRAPPER`, `KERNEL_VERSION(6,18,0)` for `LINUX_KERNEL_VERSION`,
-//!   0 otherwise (no `.kconfig` map is created).
+//!   `memset`/`memcpy`, which returns 0 (not the destination: a subprogram may not return
+//!   a stack pointer). Other undefined functions become a kfunc call with btf id 0.
+//!   Code relocations of type `R_BPF_NONE` (old LLVM) are resolved like `R_BPF_64_64`
+//!   when they name a symbol and land on an `LD_IMM64` or a call, as libbpf does.
+//! - **Externs** (`kconfig.rs`): externs of BTF's `.kconfig` DATASEC live in a read-only
+//!   `.kconfig` global data map laid out as libbpf lays it out, and their `LD_IMM64`s
+//!   become `BPF_PSEUDO_MAP_IDX_VALUE`; other undefined symbols (`.ksyms`, untyped
+//!   externs like `MY_CONST`, objects without BTF) become plain constants. Values: 1 for
+//!   `LINUX_HAS_BPF_COOKIE` and `LINUX_HAS_SYSCALL_WRAPPER`, `KERNEL_VERSION(6,18,0)`
+//!   for `LINUX_KERNEL_VERSION`, 0 otherwise.
 //! - **Maps** (`maps.rs`): legacy, BTF and global data maps; map relocations become
 //!   `BPF_PSEUDO_MAP_IDX` / `BPF_PSEUDO_MAP_IDX_VALUE` with indices into `Object::maps`.
 //!   No map fixups are applied (kernel-verdicts.tsv's "map fixups" were made to create
-//!   the maps in the kernel, e.g. a ringbuf's key size, not to describe the object).
+//!   the maps in the kernel, e.g. a ringbuf's key size, not to describe the object; the
+//!   oracle crate applies them when it creates maps). Legacy map-in-map definitions
+//!   name their inner map by index (`bpf_load_map_def`) or by `inner_id` (iproute2).
 //!   Initial contents of prog arrays / map-in-map slots (`.rel.maps`) are ignored.
 //! - **Program types** (`section_names.rs`): libbpf's table, then legacy names, then
 //!   the reference loader's per-file choices (cilium -> sched_cls / xdp, ...).
@@ -37,6 +44,7 @@
 pub mod btf;
 pub mod btf_ext;
 mod error;
+mod kconfig;
 mod link;
 mod maps;
 mod reader;

@@ -236,13 +236,13 @@ impl ElfBuilder {
         let mut file = vec![0u8; 64];
         let mut offsets = Vec::new();
         for s in &out {
-            while file.len() % 8 != 0 {
+            while !file.len().is_multiple_of(8) {
                 file.push(0);
             }
             offsets.push(file.len() as u64);
             file.extend_from_slice(&s.data);
         }
-        while file.len() % 8 != 0 {
+        while !file.len().is_multiple_of(8) {
             file.push(0);
         }
         let shoff = file.len() as u64;
@@ -689,4 +689,187 @@ fn mutated_objects_never_panic() {
         }
     }
     assert!(errors > 0, "some mutations must be rejected");
+}
+
+/// `struct bpf_elf_map` (iproute2/cilium, 36 bytes): type, size_key, size_value,
+/// max_elem, flags, id, pinning, inner_id, inner_idx.
+fn elf_map(fields: [u32; 9]) -> Vec<u8> {
+    fields.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+#[test]
+fn legacy_map_in_map_inner_by_inner_id() {
+    // As in cilium's bpf_xdp_dsr_linux.o: the outer map names its inner map by
+    // `inner_id` 3, the `id` of the inner template; `inner_idx` 0 is *not* a reference.
+    let mut b = ElfBuilder::new();
+    let prog = b.code("xdp", &[ins(0x18, 1, 0, 0, 0), ins(0, 0, 0, 0, 0), EXIT]);
+    let mut data = elf_map([6, 4, 28, 1, 0, 0, 2, 0, 0]); // scratch (map 0)
+    data.extend(elf_map([2, 4, 4078, 1, 0, 3, 0, 0, 0])); // inner template, id 3
+    data.extend(elf_map([13, 2, 4, 65536, 0, 0, 2, 3, 0])); // hash of maps, inner_id 3
+    data.extend(elf_map([12, 4, 4, 8, 0, 0, 0, 9, 0])); // inner_id 9 matches nothing
+    let maps = b.section("maps", SHT_PROGBITS, SHF_ALLOC | 1, data);
+    b.sym("f", STT_FUNC, prog, 0);
+    b.sym("scratch", STT_OBJECT, maps, 0);
+    b.sym("maglev_inner", STT_OBJECT, maps, 36);
+    let outer = b.sym("maglev", STT_OBJECT, maps, 72);
+    b.sym("dangling", STT_OBJECT, maps, 108);
+    b.rel(prog, 0, outer, R_BPF_64_64);
+    let obj = load_object_bytes("lb.o", &b.build()).expect("loads");
+    let names: Vec<_> = obj.maps.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["scratch", "maglev_inner", "maglev", "dangling"]);
+    let inner = obj.maps[2]
+        .inner
+        .as_deref()
+        .expect("maglev has an inner map");
+    assert_eq!(
+        (inner.name.as_str(), inner.map_type, inner.value_size),
+        ("maglev_inner", 2, 4078)
+    );
+    assert_eq!(obj.maps[3].inner, None, "unknown inner_id: no inner map");
+    assert_eq!(obj.maps[1].inner, None, "not a map-in-map");
+    assert_eq!(
+        (obj.programs[0].insns[0].src, obj.programs[0].insns[0].imm),
+        (5, 2)
+    );
+}
+
+#[test]
+fn legacy_map_in_map_inner_by_index_in_28_byte_defs() {
+    // samples' `struct bpf_load_map_def`: inner_map_idx at byte 20.
+    let mut b = ElfBuilder::new();
+    let prog = b.code("kprobe/x", &[EXIT]);
+    let def = |f: [u32; 7]| f.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>();
+    let mut data = def([1, 4, 8, 1, 0, 0, 0]);
+    data.extend(def([2, 4, 16, 1, 0, 0, 0]));
+    data.extend(def([12, 4, 4, 4, 0, 1, 0])); // inner_map_idx 1
+    let maps = b.section("maps", SHT_PROGBITS, SHF_ALLOC | 1, data);
+    b.sym("f", STT_FUNC, prog, 0);
+    b.sym("a", STT_OBJECT, maps, 0);
+    b.sym("b", STT_OBJECT, maps, 28);
+    b.sym("outer", STT_OBJECT, maps, 56);
+    let obj = load_object_bytes("s.o", &b.build()).expect("loads");
+    let inner = obj.maps[2].inner.as_deref().expect("inner map");
+    assert_eq!((inner.name.as_str(), inner.value_size), ("b", 16));
+}
+
+#[test]
+fn type_none_relocation_on_ld_imm64_is_resolved() {
+    // ovs' datapath.o (old LLVM) relocates its maps with type 0 (R_BPF_NONE).
+    let mut b = ElfBuilder::new();
+    let prog = b.code(
+        "tail-1",
+        &[
+            ins(0x18, 2, 0, 0, 0),
+            ins(0, 0, 0, 0, 0),
+            ins(0xb7, 0, 0, 0, 0),
+            EXIT,
+        ],
+    );
+    let maps = b.section(
+        "maps",
+        SHT_PROGBITS,
+        SHF_ALLOC | 1,
+        elf_map([1, 4, 8, 16, 0, 0, 0, 0, 0])
+            .into_iter()
+            .chain(elf_map([2, 4, 8, 1, 0, 0, 0, 0, 0]))
+            .collect(),
+    );
+    b.sym("f", STT_FUNC, prog, 0);
+    b.sym("first", STT_OBJECT, maps, 0);
+    let second = b.sym("second", STT_OBJECT, maps, 36);
+    b.rel(prog, 0, second, 0);
+    // A type-0 entry on an ordinary insn (e.g. debug info leftovers) is ignored.
+    b.rel(prog, 16, second, 0);
+    let obj = load_object_bytes("ovs.o", &b.build()).expect("loads");
+    let p = &obj.programs[0];
+    assert_eq!((p.insns[0].src, p.insns[0].imm, p.insns[1].imm), (5, 1, 0));
+    assert_eq!(p.insns[2], ins(0xb7, 0, 0, 0, 0));
+}
+
+#[test]
+fn kconfig_extern_read_through_the_kconfig_map() {
+    use super::btf::kind;
+    use super::btf::tests::blob;
+    let info = |k: u32, vlen: u32| (k << 24) | vlen;
+    // strings: 1 "_Bool", 7 "unsigned int", 20 "LINUX_HAS_BPF_COOKIE",
+    // 41 "LINUX_KERNEL_VERSION", 62 ".kconfig"
+    let strings = b"\0_Bool\0unsigned int\0LINUX_HAS_BPF_COOKIE\0LINUX_KERNEL_VERSION\0.kconfig\0";
+    #[rustfmt::skip]
+    let types = [
+        1, info(kind::INT, 0), 1, (4 << 24) | 8,   // 1 _Bool
+        7, info(kind::INT, 0), 4, 32,              // 2 unsigned int
+        20, info(kind::VAR, 0), 1, 2,              // 3 extern _Bool LINUX_HAS_BPF_COOKIE
+        41, info(kind::VAR, 0), 2, 2,              // 4 extern unsigned LINUX_KERNEL_VERSION
+        62, info(kind::DATASEC, 2), 0, 3, 0, 1, 4, 0, 4, // 5 .kconfig (size, offsets 0)
+    ];
+    let mut b = ElfBuilder::new();
+    let prog = b.code(
+        "usdt",
+        &[
+            ins(0x18, 2, 0, 0, 0), // r2 = &LINUX_HAS_BPF_COOKIE
+            ins(0, 0, 0, 0, 0),
+            ins(0x71, 2, 2, 0, 0), // r2 = *(u8 *)(r2 + 0)
+            ins(0x18, 3, 0, 0, 0), // r3 = &LINUX_KERNEL_VERSION
+            ins(0, 0, 0, 0, 0),
+            ins(0x18, 4, 0, 0, 0), // r4 = MY_CONST (untyped extern: a constant)
+            ins(0, 0, 0, 0, 0),
+            EXIT,
+        ],
+    );
+    b.section(".rodata", SHT_PROGBITS, SHF_ALLOC, vec![7; 8]);
+    b.section(".BTF", SHT_PROGBITS, 0, blob(&types, strings));
+    b.sym("f", STT_FUNC, prog, 0);
+    let cookie = b.sym("LINUX_HAS_BPF_COOKIE", STT_NOTYPE, 0, 0);
+    let version = b.sym("LINUX_KERNEL_VERSION", STT_NOTYPE, 0, 0);
+    let my_const = b.sym("MY_CONST", STT_NOTYPE, 0, 0);
+    b.rel(prog, 0, cookie, R_BPF_64_64);
+    b.rel(prog, 24, version, R_BPF_64_64);
+    b.rel(prog, 40, my_const, R_BPF_64_64);
+    let obj = load_object_bytes("usdt.o", &b.build()).expect("loads");
+
+    let names: Vec<_> = obj.maps.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [".rodata", ".kconfig"],
+        "kconfig map after global data"
+    );
+    let k = &obj.maps[1];
+    assert_eq!(
+        (
+            k.map_type,
+            k.key_size,
+            k.value_size,
+            k.max_entries,
+            k.map_flags
+        ),
+        (2, 4, 5, 1, 0x80)
+    );
+    assert_eq!(
+        k.origin,
+        MapOrigin::GlobalData {
+            section: ".kconfig".into()
+        }
+    );
+    assert!(k.is_readonly_data());
+    // LINUX_KERNEL_VERSION (align 4) at 0, LINUX_HAS_BPF_COOKIE (align 1) at 4.
+    assert_eq!(
+        k.initial_value.as_deref(),
+        Some(&[0x00, 0x12, 0x06, 0, 1][..])
+    );
+    let p = &obj.programs[0];
+    assert_eq!(
+        (p.insns[0].src, p.insns[0].imm, p.insns[1].imm),
+        (6, 1, 4),
+        "cookie: map value of .kconfig + 4"
+    );
+    assert_eq!(
+        (p.insns[3].src, p.insns[3].imm, p.insns[4].imm),
+        (6, 1, 0),
+        "version: map value of .kconfig + 0"
+    );
+    assert_eq!(
+        (p.insns[5].src, p.insns[5].imm, p.insns[6].imm),
+        (0, 0, 0),
+        "MY_CONST stays the constant 0"
+    );
 }
