@@ -71,12 +71,6 @@ fn linfo_index(r: &ProgramResult, pc: usize) -> Option<usize> {
     }
 }
 
-/// The `; {source} @ {file}:{line}` line for line-info entry `idx`.
-fn linfo_line(r: &ProgramResult, idx: usize) -> Option<String> {
-    let l = r.line_info.get(idx)?;
-    Some(format!("; {} @ {}:{}", l.text.trim_start(), basename(&l.file), l.line))
-}
-
 /// The `processed ...` summary line of `print_verification_stats`.
 pub fn summary_line(r: &ProgramResult) -> String {
     format!(
@@ -93,21 +87,36 @@ struct Row<'a> {
     trace: Option<&'a InsnTrace>,
 }
 
-/// The instructions to print, in pc order: the trace if there is one, else every
-/// instruction slot except the second half of `LD_IMM64` (`(18)`).
-fn rows(r: &ProgramResult) -> Vec<Row<'_>> {
-    if !r.trace.is_empty() {
-        let mut rows: Vec<Row<'_>> = r.trace.iter().map(|t| Row { pc: t.pc, text: &t.text, trace: Some(t) }).collect();
-        rows.sort_by_key(|row| row.pc);
-        return rows;
-    }
-    let mut out = Vec::new();
+/// Pcs of the second slot of `LD_IMM64` (`(18)`) instructions, which the kernel never prints.
+fn ld_imm64_tails(r: &ProgramResult) -> BTreeSet<usize> {
+    let mut tails = BTreeSet::new();
     let mut pc = 0;
     while let Some(text) = r.insn_text.get(pc) {
-        out.push(Row { pc, text, trace: None });
-        pc += if text.starts_with("(18)") { 2 } else { 1 };
+        if text.starts_with("(18)") {
+            tails.insert(pc + 1);
+            pc += 2;
+        } else {
+            pc += 1;
+        }
     }
-    out
+    if r.insn_text.is_empty() {
+        tails.extend(r.trace.iter().filter(|t| t.text.starts_with("(18)")).map(|t| t.pc + 1));
+    }
+    tails
+}
+
+/// The instructions to print, in pc order: the trace if there is one, else every
+/// instruction; never the second half of an `LD_IMM64`.
+fn rows(r: &ProgramResult) -> Vec<Row<'_>> {
+    let tails = ld_imm64_tails(r);
+    let mut rows: Vec<Row<'_>> = if r.trace.is_empty() {
+        r.insn_text.iter().enumerate().map(|(pc, text)| Row { pc, text, trace: None }).collect()
+    } else {
+        r.trace.iter().map(|t| Row { pc: t.pc, text: &t.text, trace: Some(t) }).collect()
+    };
+    rows.retain(|row| !tails.contains(&row.pc));
+    rows.sort_by_key(|row| row.pc);
+    rows
 }
 
 /// Jump and call targets named in instruction texts (`goto pc+3`, `call pc-5`).
@@ -167,7 +176,9 @@ pub fn write_kernel_log(w: &mut impl Write, r: &ProgramResult, level: u8) -> fmt
         diags_at.entry(d.pc).or_default().push(&d.message);
     }
     let targets = if level2 { jump_targets(&rows) } else { BTreeSet::new() };
-    let mut prev_linfo: Option<usize> = None;
+    // The kernel prints a source line when the line changes (consecutive entries of
+    // one line, e.g. different columns, print once).
+    let mut prev_linfo: Option<(&str, u32)> = None;
     let mut printed_diags: BTreeSet<usize> = BTreeSet::new();
     for (i, row) in rows.iter().enumerate() {
         if !level2 && first_err.is_some_and(|e| row.pc > e) {
@@ -182,12 +193,11 @@ pub fn write_kernel_log(w: &mut impl Write, r: &ProgramResult, level: u8) -> fmt
                 }
             }
         }
-        if let Some(idx) = linfo_index(r, row.pc) {
-            if prev_linfo != Some(idx) {
-                if let Some(line) = linfo_line(r, idx) {
-                    writeln!(w, "{line}")?;
-                }
-                prev_linfo = Some(idx);
+        if let Some(l) = linfo_index(r, row.pc).and_then(|i| r.line_info.get(i)) {
+            let key = (l.file.as_str(), l.line);
+            if prev_linfo != Some(key) {
+                writeln!(w, "; {} @ {}:{}", l.text.trim_start(), basename(&l.file), l.line)?;
+                prev_linfo = Some(key);
             }
         }
         let insn_line = format!("{}: {}", row.pc, row.text);
@@ -302,6 +312,24 @@ mod tests {
         let log = kernel_log(&r, 1);
         assert!(log.contains("3: (18) r1 = map[id:1]\n5: (85) call"), "{log}");
         assert!(!log.contains("\n4: "));
+    }
+
+    #[test]
+    fn trace_skips_ld_imm64_tail_and_repeated_lines() {
+        let mut r = testdata::rejected();
+        let mut tail = r.trace[3].clone();
+        tail.pc = 4;
+        tail.text = "BUG_ld_00".to_string();
+        r.trace.insert(4, tail);
+        // A second entry for line 11 (another column) at pc 5: not printed again.
+        let mut again = r.line_info[1].clone();
+        again.pc = 5;
+        again.column = 30;
+        r.line_info.insert(2, again);
+        let log = kernel_log(&r, 1);
+        assert!(!log.contains("BUG_ld"), "{log}");
+        assert_eq!(log.matches("@ prog.c:11").count(), 1, "{log}");
+        assert_eq!(log.matches("@ prog.c:12").count(), 1, "{log}");
     }
 
     #[test]
