@@ -196,6 +196,12 @@ fn ptr_arith(
         );
         return None;
     }
+    if p.kind == PtrKind::BtfId && !matches!(op, AluOp::Add | AluOp::Sub) {
+        // A BTF-typed value we could not type (a tracing argument may be an integer):
+        // any other operation gives an integer.
+        let _ = s;
+        return Some(RegState::unknown_scalar());
+    }
     match p.kind {
         PtrKind::MapPtr { .. } if x.const_value() == Some(0) => return Some(RegState::Ptr(p)),
         PtrKind::MapPtr { .. }

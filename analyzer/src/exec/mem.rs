@@ -91,6 +91,15 @@ pub(crate) fn access(
                 return None;
             }
             match ctx_access(cx.env.prog_type, cx.env.attach, off, size, kind == AccessKind::Write) {
+                // Arguments of BTF-typed programs: without the attach target's BTF we cannot
+                // tell pointers from integers; a whole-argument load is treated as a BTF
+                // pointer (loads through it are exception-handled probe reads in the kernel).
+                Ok(a) if a.kind == CtxFieldKind::Scalar
+                    && size == 8
+                    && matches!(cx.env.prog_type, ProgType::Tracing | ProgType::StructOps | ProgType::Lsm | ProgType::Ext) =>
+                {
+                    Some(Target::Ctx(CtxFieldKind::BtfId))
+                }
                 Ok(a) => Some(Target::Ctx(a.kind)),
                 Err(msg) => {
                     cx.error(DiagCode::CtxAccess, msg);
@@ -187,6 +196,15 @@ pub(crate) fn access(
             }
             // Loads through BTF pointers are probe reads: faults are caught by the kernel.
             Some(Target::Plain)
+        }
+        PtrKind::MapPtr { .. } if kind == AccessKind::Read && p.has_fixed_off() && p.off as i64 + off >= 0 => {
+            // Reading `struct bpf_map` fields through BTF (`check_ptr_to_map_access`):
+            // allowed, read-only; the values are unknown to us.
+            Some(Target::Plain)
+        }
+        PtrKind::MapPtr { .. } if kind == AccessKind::Write => {
+            cx.error(DiagCode::InvalidStore, "only read from bpf_map is supported");
+            None
         }
         PtrKind::MapPtr { .. } | PtrKind::PktEnd | PtrKind::Func { .. } => {
             cx.error(DiagCode::InvalidMemAccess, format!("R{} invalid mem access '{}'", regno.0, mem_name(&p)));
