@@ -296,7 +296,8 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
     res.stats.node_visits = fix.stats.node_visits;
     res.stats.blocks = cfg.graph.node_count();
     // Check pass: re-run every reachable block on its final entry state.
-    let mut diags: BTreeSet<Diagnostic> = BTreeSet::new();
+    // Diagnostics in pc order, and at one pc in the order the checks raised them.
+    let mut diags: Vec<Diagnostic> = Vec::new();
     let mut first_err_state: Option<(usize, String)> = None;
     let mut per_pc_after: Vec<Option<StateSet>> = vec![None; insns.len()];
     let mut per_pc_before: Vec<Option<StateSet>> = vec![None; insns.len()];
@@ -313,7 +314,9 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
                 if first_err_state.as_ref().is_none_or(|(p, _)| pc < *p) {
                     first_err_state = Some((pc, state_text(before, obj)));
                 }
-                diags.insert(d.clone());
+                if !diags.contains(d) {
+                    diags.push(d.clone());
+                }
             }
             if config.collect_states {
                 let b = per_pc_before[pc].get_or_insert_with(StateSet::bottom);
@@ -338,7 +341,8 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
             });
         }
     }
-    res.diagnostics = diags.into_iter().collect();
+    diags.sort_by_key(|d| d.pc);
+    res.diagnostics = diags;
     res.error_state = first_err_state.map(|(_, s)| s);
     res.verdict = if res.diagnostics.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
     res.stats.time = start.elapsed();

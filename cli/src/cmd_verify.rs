@@ -55,7 +55,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         })
         .collect();
     let config = Config {
-        collect_states: o.log_level >= 2,
+        collect_states: o.log_level >= 1 || o.format != Format::Text,
         timeout: Some(Duration::from_secs_f64(o.timeout.max(0.001))),
         ..Config::default()
     };
