@@ -302,6 +302,8 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
     let mut per_pc_after: Vec<Option<StateSet>> = vec![None; insns.len()];
     let mut per_pc_before: Vec<Option<StateSet>> = vec![None; insns.len()];
     let mut processed = 0u64;
+    // Deepest stack use per function (start pc), for the kernel's combined-size check.
+    let mut stack_depth: std::collections::BTreeMap<usize, i64> = std::collections::BTreeMap::new();
     for n in cfg.wto.order() {
         let Some(entry) = fix.entry_of(*n) else { continue };
         if entry.is_bottom() {
@@ -309,7 +311,12 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
         }
         let block = &cfg.graph[*n];
         processed += (block.end - block.start + 1) as u64;
+        let func = cfg.frames.get(block.frame).map(|f| f.func_start).unwrap_or(0);
         analysis.run_block(block, entry, |pc, before, step| {
+            if let Some(o) = &step.out {
+                let d = stack_depth.entry(func).or_insert(0);
+                *d = (*d).max(o.frame().stack.depth());
+            }
             for d in &step.diags {
                 if first_err_state.as_ref().is_none_or(|(p, _)| pc < *p) {
                     first_err_state = Some((pc, state_text(before, obj)));
@@ -328,6 +335,9 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
         });
     }
     res.stats.processed = processed.max(fix.stats.node_visits);
+    if let Some(d) = combined_stack_error(&cfg, &stack_depth) {
+        diags.push(d);
+    }
     if config.collect_states {
         for pc in 0..insns.len() {
             let Some(before) = &per_pc_before[pc] else { continue };
@@ -347,6 +357,39 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
     res.verdict = if res.diagnostics.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
     res.stats.time = start.elapsed();
     res
+}
+
+/// The kernel's `check_max_stack_depth`: along every call chain, the frames' stack
+/// depths (each rounded up to 16 bytes, as with the JIT) may total at most 512 bytes.
+fn combined_stack_error(cfg: &crate::cfg::Cfg, depth: &std::collections::BTreeMap<usize, i64>) -> Option<Diagnostic> {
+    let round = |d: i64| (d.max(1) + 15) / 16 * 16;
+    for f in &cfg.frames {
+        // The chain: this instance's function and the functions of its callers.
+        let mut total = round(depth.get(&f.func_start).copied().unwrap_or(0));
+        let mut calls = 1;
+        for (i, site) in f.call_sites.iter().enumerate() {
+            let caller_start = if i == 0 {
+                0
+            } else {
+                cfg.frames
+                    .iter()
+                    .find(|g| g.call_sites.as_slice() == &f.call_sites[..i])
+                    .map(|g| g.func_start)
+                    .unwrap_or(0)
+            };
+            let _ = site;
+            total += round(depth.get(&caller_start).copied().unwrap_or(0));
+            calls += 1;
+        }
+        if total > crate::state::stack::MAX_BPF_STACK {
+            return Some(Diagnostic::new(
+                f.call_sites.last().copied().unwrap_or(0),
+                DiagCode::StackAccess,
+                format!("combined stack size of {calls} calls is {total}. Too large"),
+            ));
+        }
+    }
+    None
 }
 
 /// The kernel's `license_is_gpl_compatible`; objects without a license are loaded as GPL

@@ -460,6 +460,10 @@ pub(crate) fn stx(cx: &mut Ctx<'_, '_>, s: &mut AbsState, size: Size, dst: Reg, 
     let v = cx.read(s, src)?;
     let n = size_bytes(size);
     let t = access(cx, s, dst, off as i64, n, AccessKind::Write)?;
+    if matches!(t, Target::Stack { .. } | Target::StackVar { .. }) && matches!(v, RegState::Ptr(_)) && n != 8 {
+        cx.error(DiagCode::StackAccess, "invalid size of register spill");
+        return None;
+    }
     // A narrow store of a pointer keeps only meaningless bytes.
     let stored = match v {
         RegState::Ptr(_) | RegState::Unknown if n != 8 => RegState::unknown_scalar(),
