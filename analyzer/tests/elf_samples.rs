@@ -387,6 +387,7 @@ fn corpus_opcodes_match_llvm_objdump() {
     }
     let mut problems = Vec::new();
     let (mut checked_progs, mut checked_slots, mut no_objdump) = (0usize, 0usize, 0usize);
+    let mut uncovered = 0usize;
     for path in objects(dir) {
         let rel = path
             .strip_prefix(dir)
@@ -404,7 +405,8 @@ fn corpus_opcodes_match_llvm_objdump() {
             no_objdump += 1;
             continue;
         };
-        let mut covered: BTreeMap<String, usize> = BTreeMap::new();
+        // section -> (start, len) of each program's own instructions.
+        let mut covered: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
         for p in &obj.programs {
             let own = p.functions.get(1).map_or(p.insns.len(), |f| f.0);
             let Some(slots) = d.opcodes.get(&p.section) else {
@@ -443,20 +445,38 @@ fn corpus_opcodes_match_llvm_objdump() {
                     slots.len()
                 )),
             }
-            *covered.entry(p.section.clone()).or_default() += own;
+            covered
+                .entry(p.section.clone())
+                .or_default()
+                .push((start, own));
             checked_progs += 1;
             checked_slots += own;
         }
-        for (sec, n) in covered {
+        // The programs tile each section: disjoint, and any slot no program owns follows
+        // the end of a function (dead code after a function's `st_size`, as linked
+        // objects have), never the section start or the middle of a function.
+        for (sec, mut ranges) in covered {
             let total = d.opcodes.get(&sec).map_or(0, Vec::len);
-            if n != total {
+            ranges.sort();
+            let mut at = 0;
+            for (start, len) in ranges {
+                if start < at || (start > at && at == 0) {
+                    problems.push(format!(
+                        "{rel}: section {sec}: function at slot {start} overlaps or leaves slots {at}..{start} unowned"
+                    ));
+                }
+                uncovered += start.saturating_sub(at);
+                at = start + len;
+            }
+            uncovered += total.saturating_sub(at);
+            if at > total || at == 0 {
                 problems.push(format!(
-                    "{rel}: section {sec}: programs cover {n} insns, objdump counts {total}"
+                    "{rel}: section {sec}: programs end at slot {at}, objdump counts {total}"
                 ));
             }
         }
     }
-    eprintln!("objdump cross-check: {checked_progs} programs, {checked_slots} insns, {no_objdump} objects objdump could not read");
+    eprintln!("objdump cross-check: {checked_progs} programs, {checked_slots} insns, {uncovered} dead insns after a function's st_size, {no_objdump} objects objdump could not read");
     for p in problems.iter().take(50) {
         eprintln!("PROBLEM {p}");
     }

@@ -2,7 +2,8 @@
 //! the way libbpf's `bpf_object__relocate` does.
 //!
 //! - A *function* is a run of instructions in one executable section, from one `STT_FUNC`
-//!   symbol to the next (or the whole section when it has no function symbols).
+//!   symbol for its `st_size` bytes, at most up to the next function symbol (to the next
+//!   symbol when `st_size` is 0; the whole section when it has no function symbols).
 //! - Relocations are resolved per instruction first (`resolve_relocations`): `LD_IMM64`
 //!   against a map symbol -> `BPF_PSEUDO_MAP_IDX`; against a global data section ->
 //!   `BPF_PSEUDO_MAP_IDX_VALUE` (offset = symbol value + imm); against code ->
@@ -139,14 +140,14 @@ pub(crate) fn collect_code(file: &str, elf: &ElfObject<'_>) -> Result<Code, Load
             }
         })?;
         let n = raw.len();
-        let mut syms: Vec<(u64, String)> = elf
+        let mut syms: Vec<(u64, String, u64)> = elf
             .symbols
             .iter()
             .filter(|y| y.shndx as usize == si && y.st_type == STT_FUNC)
-            .map(|y| (y.value, y.name.clone()))
+            .map(|y| (y.value, y.name.clone(), y.size))
             .collect();
-        syms.sort_by_key(|(v, _)| *v);
-        syms.dedup_by_key(|(v, _)| *v);
+        syms.sort_by_key(|(v, _, _)| *v);
+        syms.dedup_by_key(|(v, _, _)| *v);
         if syms.is_empty() {
             funcs.push(Func {
                 sec: si,
@@ -155,7 +156,7 @@ pub(crate) fn collect_code(file: &str, elf: &ElfObject<'_>) -> Result<Code, Load
                 name: s.name.clone(),
             });
         }
-        for (k, (value, name)) in syms.iter().enumerate() {
+        for (k, (value, name, size)) in syms.iter().enumerate() {
             if value % 8 != 0 || *value >= s.size {
                 return Err(LoadError::CorruptSection {
                     file: file.to_string(),
@@ -164,11 +165,20 @@ pub(crate) fn collect_code(file: &str, elf: &ElfObject<'_>) -> Result<Code, Load
                 });
             }
             let start = (value / 8) as usize;
-            let end = syms.get(k + 1).map(|(v, _)| (v / 8) as usize).unwrap_or(n);
+            let next = syms
+                .get(k + 1)
+                .map(|(v, _, _)| (v / 8) as usize)
+                .unwrap_or(n);
+            // libbpf takes a function's length from `st_size`; linked objects (bpftool
+            // gen object) leave dead code of overridden weak functions after it.
+            let len = match (*size / 8) as usize {
+                0 => next - start,
+                sized => sized.min(next - start),
+            };
             funcs.push(Func {
                 sec: si,
                 start,
-                len: end - start,
+                len,
                 name: name.clone(),
             });
         }

@@ -43,6 +43,8 @@ pub(crate) struct Symbol {
     pub(crate) st_type: u8,
     pub(crate) shndx: u16,
     pub(crate) value: u64,
+    /// `st_size` (0 when the assembler did not record one).
+    pub(crate) size: u64,
 }
 
 /// One `Elf64_Rel` entry.
@@ -181,6 +183,7 @@ pub(crate) fn read_elf<'a>(file: &str, bytes: &'a [u8]) -> Result<ElfObject<'a>,
                 st_type: sym.st_type(),
                 shndx: sym.st_shndx(endian),
                 value: sym.st_value(endian),
+                size: sym.st_size(endian),
             });
         }
         break;

@@ -38,6 +38,8 @@ struct ElfBuilder {
     syms: Vec<(String, u8, u16, u64)>,
     /// (section index, offset, symbol index, type).
     rels: Vec<(usize, u64, u32, u32)>,
+    /// (symbol index, st_size) for symbols with a size (others get 0).
+    sym_sizes: Vec<(u32, u64)>,
 }
 
 fn ins(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> RawInsn {
@@ -69,6 +71,7 @@ impl ElfBuilder {
             secs: Vec::new(),
             syms: Vec::new(),
             rels: Vec::new(),
+            sym_sizes: Vec::new(),
         }
     }
 
@@ -186,14 +189,19 @@ impl ElfBuilder {
         }
         let mut strtab = vec![0u8];
         let mut symtab = vec![0u8; 24];
-        for (name, ty, shndx, value) in &self.syms {
+        for (k, (name, ty, shndx, value)) in self.syms.iter().enumerate() {
+            let size = self
+                .sym_sizes
+                .iter()
+                .find(|(i, _)| *i as usize == k + 1)
+                .map_or(0, |(_, sz)| *sz);
             let n = add_str(&mut strtab, name);
             symtab.extend_from_slice(&n.to_le_bytes());
             symtab.push((1 << 4) | ty); // STB_GLOBAL
             symtab.push(0);
             symtab.extend_from_slice(&shndx.to_le_bytes());
             symtab.extend_from_slice(&value.to_le_bytes());
-            symtab.extend_from_slice(&0u64.to_le_bytes());
+            symtab.extend_from_slice(&size.to_le_bytes());
         }
         let name = add_str(&mut shstr, ".symtab");
         let size = symtab.len() as u64;
@@ -872,4 +880,40 @@ fn kconfig_extern_read_through_the_kconfig_map() {
         (0, 0, 0),
         "MY_CONST stays the constant 0"
     );
+}
+
+#[test]
+fn function_length_comes_from_st_size() {
+    // As in cilium-ebpf's linked-el.elf (bpftool gen object): `l1` has st_size 16 and is
+    // followed by dead code of an overridden weak function before the next symbol.
+    let mut b = ElfBuilder::new();
+    let text = b.code(
+        ".text",
+        &[
+            ins(0xb7, 0, 0, 0, 0),
+            EXIT,
+            ins(0xb7, 0, 0, 0, 35), // dead
+            EXIT,                   // dead
+            ins(0xb7, 0, 0, 0, 1),
+            EXIT,
+        ],
+    );
+    let prog = b.code("socket", &[ins(0x85, 0, 1, 0, -1), EXIT]);
+    let l1 = b.sym("l1", STT_FUNC, text, 0);
+    b.sym_sizes.push((l1, 16));
+    b.sym("unsized", STT_FUNC, text, 32); // st_size 0: up to the end of the section
+    let entry = b.sym("entry", STT_FUNC, prog, 0);
+    b.sym_sizes.push((entry, 16));
+    b.rel(prog, 0, l1, R_BPF_64_32);
+    let obj = load_object_bytes("linked.o", &b.build()).expect("loads");
+    let by_name = |n: &str| obj.programs.iter().find(|p| p.name == n).expect("program");
+    assert_eq!(by_name("l1").insns, vec![ins(0xb7, 0, 0, 0, 0), EXIT]);
+    assert_eq!(by_name("unsized").insns, vec![ins(0xb7, 0, 0, 0, 1), EXIT]);
+    let e = by_name("entry");
+    assert_eq!(
+        e.functions,
+        vec![(0, "entry".to_string()), (2, "l1".to_string())]
+    );
+    assert_eq!(e.insns.len(), 4, "l1 appended without its dead tail");
+    assert_eq!((e.insns[0].src, e.insns[0].imm), (1, 1));
 }
