@@ -1,42 +1,50 @@
 //! `StateSet`: a bounded disjunction of `AbsState`s, the domain the fixpoint runs on.
 //!
 //! Two states are joined only when they have the same shape (same register kinds,
-//! nullness, frames and held references); states of different shapes are kept
-//! apart, as the kernel keeps its paths apart, up to `MAX_DISJUNCTS`. Past that
-//! bound everything is joined into one state (sound, less precise).
-//! Concretisation: the union of the members' concretisations; the empty set is bottom.
+//! nullness, frames, held references, packet ranges and spilled pointers); states of
+//! different shapes are kept apart, as the kernel keeps its paths apart, up to
+//! `MAX_DISJUNCTS`. Past that bound everything is joined into one state (sound, less
+//! precise). Concretisation: the union of the members' concretisations; the empty set
+//! is bottom. Each member's shape key is cached next to it.
 
 use super::AbsState;
 use lattices::{Lattice, Thresholds};
 
 /// Most states kept apart at one program point.
-pub const MAX_DISJUNCTS: usize = 16;
+pub const MAX_DISJUNCTS: usize = 64;
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct StateSet {
     pub states: Vec<AbsState>,
+    /// `states[i].shape()`, cached.
+    keys: Vec<u64>,
 }
 
 impl StateSet {
     pub fn single(s: AbsState) -> StateSet {
-        StateSet { states: vec![s] }
+        let k = s.shape();
+        StateSet { states: vec![s], keys: vec![k] }
     }
 
     /// Adds one state, joining it into a member of the same shape if there is one.
     /// Returns true if the set changed.
     pub fn add(&mut self, s: AbsState) -> bool {
         let shape = s.shape();
-        if let Some(m) = self.states.iter_mut().find(|m| m.shape() == shape) {
+        self.add_keyed(s, shape)
+    }
+
+    fn add_keyed(&mut self, s: AbsState, shape: u64) -> bool {
+        if let Some(i) = self.keys.iter().position(|k| *k == shape) {
+            let m = &mut self.states[i];
             if s.leq(m) {
                 return false;
             }
             *m = m.join(&s);
+            self.keys[i] = m.shape();
             return true;
         }
-        if self.states.iter().any(|m| s.leq(m)) {
-            return false;
-        }
         self.states.push(s);
+        self.keys.push(shape);
         self.collapse_if_needed();
         true
     }
@@ -54,6 +62,7 @@ impl StateSet {
                 acc = acc.join(&s);
             }
         }
+        self.keys = vec![acc.shape()];
         self.states.push(acc);
     }
 }
@@ -77,24 +86,27 @@ impl Lattice for StateSet {
     }
 
     fn leq(&self, other: &Self) -> bool {
-        self.states.iter().all(|s| other.states.iter().any(|o| s.leq(o)))
+        self.states.iter().zip(self.keys.iter()).all(|(s, k)| {
+            // Same-shape member first (the usual case), then any member.
+            match other.keys.iter().position(|o| o == k) {
+                Some(i) if s.leq(&other.states[i]) => true,
+                _ => other.states.iter().any(|o| s.leq(o)),
+            }
+        })
     }
 
     fn join(&mut self, other: &Self) -> bool {
         let mut changed = false;
-        for s in &other.states {
-            changed |= self.add(s.clone());
+        for (s, k) in other.states.iter().zip(other.keys.iter()) {
+            changed |= self.add_keyed(s.clone(), *k);
         }
         changed
     }
 
     fn meet(&self, other: &Self) -> Self {
-        // Only used for refinement by the engine's callers; keep the members of
-        // `self` that are below some member of `other` (sound under-approximation of
-        // the meet is not allowed, so fall back to `self` when in doubt).
-        if self.leq(other) {
-            self.clone()
-        } else if other.leq(self) {
+        // Not used by the engine; any upper bound of the meet is sound: the smaller
+        // operand when they are ordered, else `self`.
+        if other.leq(self) {
             other.clone()
         } else {
             self.clone()
@@ -103,18 +115,17 @@ impl Lattice for StateSet {
 
     fn widen(&self, newer: &Self, t: &Thresholds) -> Self {
         let mut out = self.clone();
-        for n in &newer.states {
-            let shape = n.shape();
-            if let Some(m) = out.states.iter_mut().find(|m| m.shape() == shape) {
+        for (n, k) in newer.states.iter().zip(newer.keys.iter()) {
+            if let Some(i) = out.keys.iter().position(|o| o == k) {
+                let m = &mut out.states[i];
                 if !n.leq(m) {
                     *m = m.widen(n, t);
+                    out.keys[i] = m.shape();
                 }
             } else if !out.states.iter().any(|m| n.leq(m)) {
                 out.states.push(n.clone());
-                if out.states.len() > MAX_DISJUNCTS {
-                    // Collapse and widen the collapsed state against the old one.
-                    out.collapse_if_needed();
-                }
+                out.keys.push(*k);
+                out.collapse_if_needed();
             }
         }
         out
@@ -122,12 +133,13 @@ impl Lattice for StateSet {
 
     fn narrow(&self, newer: &Self) -> Self {
         let mut out = StateSet::default();
-        for m in &self.states {
-            let shape = m.shape();
-            match newer.states.iter().find(|n| n.shape() == shape) {
-                Some(n) => out.states.push(m.narrow(n)),
-                None => out.states.push(m.clone()),
-            }
+        for (m, k) in self.states.iter().zip(self.keys.iter()) {
+            let n = match newer.keys.iter().position(|o| o == k) {
+                Some(i) => m.narrow(&newer.states[i]),
+                None => m.clone(),
+            };
+            out.keys.push(n.shape());
+            out.states.push(n);
         }
         out
     }

@@ -99,8 +99,17 @@ impl AbsState {
         }
     }
 
-    /// The shape key used by `StateSet` to decide which states to keep apart.
-    pub fn shape(&self) -> Vec<u64> {
+    /// The shape key used by `StateSet` to decide which states to keep apart, hashed
+    /// (a collision only joins two states that could have stayed apart: sound).
+    pub fn shape(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for x in self.shape_parts() {
+            h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
+        }
+        h
+    }
+
+    fn shape_parts(&self) -> Vec<u64> {
         let mut v = Vec::with_capacity(self.frames.len() * 11 + 1);
         v.push(self.frames.len() as u64);
         for f in &self.frames {
