@@ -53,6 +53,23 @@ impl StateSet {
         if self.states.len() <= MAX_DISJUNCTS {
             return;
         }
+        // Merge members that agree on coarser shapes first (packet ranges, then spilled
+        // pointers and references are given up), and only then everything.
+        for level in [1u8, 2] {
+            let mut merged: Vec<(u64, AbsState)> = Vec::new();
+            for s in std::mem::take(&mut self.states) {
+                let k = s.coarse_shape(level);
+                match merged.iter_mut().find(|(mk, m)| *mk == k && m.frames.len() == s.frames.len()) {
+                    Some((_, m)) => *m = m.join(&s),
+                    None => merged.push((k, s)),
+                }
+            }
+            self.states = merged.into_iter().map(|(_, s)| s).collect();
+            if self.states.len() <= MAX_DISJUNCTS {
+                self.keys = self.states.iter().map(|s| s.shape()).collect();
+                return;
+            }
+        }
         // Join members with the same frame count; a set whose members differ in depth
         // cannot arise from the inlined CFG (a block belongs to one frame instance).
         let mut it = std::mem::take(&mut self.states).into_iter();

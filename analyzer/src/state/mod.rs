@@ -109,6 +109,30 @@ impl AbsState {
         h
     }
 
+    /// Coarser shape keys used when too many states must be merged: level 1 ignores
+    /// packet ranges, level 2 also spilled pointers and references.
+    pub fn coarse_shape(&self, level: u8) -> u64 {
+        let mut parts: Vec<u64> = vec![self.frames.len() as u64];
+        for f in &self.frames {
+            parts.extend(f.regs.iter().map(|r| r.shape()));
+            if level < 2 {
+                for (k, slot) in f.stack.slots.iter() {
+                    if let StackSlot::Spill(r @ RegState::Ptr(_)) = slot {
+                        parts.push(((*k as i64 as u64) << 32) ^ r.shape());
+                    }
+                }
+            }
+        }
+        if level < 2 {
+            parts.extend(self.refs.keys().map(|k| *k as u64 | (1 << 40)));
+        }
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for x in parts {
+            h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
+        }
+        h
+    }
+
     fn shape_parts(&self) -> Vec<u64> {
         let mut v = Vec::with_capacity(self.frames.len() * 11 + 1);
         v.push(self.frames.len() as u64);
