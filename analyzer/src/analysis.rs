@@ -15,6 +15,9 @@ pub struct EbpfAnalysis<'a> {
     pub thresholds: Thresholds,
     /// The blocks of the CFG, by node index (for edge transfer).
     pub blocks: Vec<Block>,
+    /// Live-in registers per pc (`liveness::live_in`): dead ones are forgotten at
+    /// block entries.
+    pub live: Vec<crate::liveness::RegMask>,
 }
 
 impl EbpfAnalysis<'_> {
@@ -68,7 +71,17 @@ impl Analysis for EbpfAnalysis<'_> {
                 EdgeKind::Return => call::leave_call(st),
                 EdgeKind::Fallthrough | EdgeKind::Goto => Some(st.clone()),
             };
-            if let Some(n) = next {
+            if let Some(mut n) = next {
+                if let Some(start) = self.blocks.get(_target.index()).map(|b| b.start) {
+                    let mask = self.live.get(start).copied().unwrap_or(u16::MAX);
+                    let regs = &mut n.frame_mut().regs;
+                    for (i, r) in regs.iter_mut().enumerate().take(10) {
+                        if mask & (1 << i) == 0 {
+                            *r = crate::state::RegState::NotInit;
+                        }
+                    }
+                    n.gc_pkt_ranges();
+                }
                 out.add(n);
             }
         }

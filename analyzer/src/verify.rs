@@ -275,6 +275,7 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
         env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &maps, insns: &insns, allow_uninit_stack: true, gpl: is_gpl(obj.license.as_deref()), intrinsics, inner_maps },
         thresholds: thresholds_of(&insns, obj),
         blocks,
+        live: crate::liveness::live_in(&insns),
     };
     let budget = Budget {
         max_node_visits: config.max_node_visits,

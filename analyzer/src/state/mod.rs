@@ -204,6 +204,35 @@ impl AbsState {
             && self.refs.keys().all(|k| o.refs.contains_key(k))
     }
 
+    /// Forgets the packet ranges of ids no register or spilled pointer holds any more
+    /// (the range of `data` itself, id 0, is kept: it stays valid for later loads).
+    pub fn gc_pkt_ranges(&mut self) {
+        if self.pkt_ranges.keys().all(|k| k & !(1 << 31) == 0) {
+            return;
+        }
+        let mut held: Vec<u32> = Vec::new();
+        let mut note = |r: &RegState| {
+            if let RegState::Ptr(p) = r {
+                if matches!(p.kind, PtrKind::Pkt | PtrKind::PktMeta) {
+                    held.push(p.id & !(1 << 31));
+                }
+            }
+        };
+        for f in &self.frames {
+            f.regs.iter().for_each(&mut note);
+            for slot in f.stack.slots.values() {
+                if let StackSlot::Spill(r) = slot {
+                    note(r);
+                }
+            }
+        }
+        let dead: Vec<u32> =
+            self.pkt_ranges.keys().copied().filter(|k| k & !(1 << 31) != 0 && !held.contains(&(k & !(1 << 31)))).collect();
+        for k in dead {
+            self.pkt_ranges.remove(&k);
+        }
+    }
+
     /// A scalar view of a register (for conditions), if it is a scalar.
     pub fn scalar(&self, r: Reg) -> Option<Scalar> {
         self.reg(r).as_scalar().copied()
