@@ -12,13 +12,10 @@ pub mod diag;
 pub mod elf;
 pub mod exec;
 pub mod fixpoint;
-pub mod gen;
 pub mod insn;
 pub mod liveness;
-pub mod interp;
 pub mod object;
 pub mod prog_type;
-pub mod smt;
 pub mod state;
 pub mod verify;
 
