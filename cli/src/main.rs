@@ -1,8 +1,10 @@
 //! The `bpfcheck` command line: the only place that writes to stdout.
 
 mod collect;
+mod cmd_compare;
 mod cmd_dump;
 mod cmd_kernel;
+mod cmd_snapshot;
 mod cmd_verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -65,6 +67,33 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         log_level: u32,
     },
+    /// Write (or with --check, compare) a level-2 log and a JSON report per program,
+    /// for gating CI on verdict and log changes.
+    Snapshot {
+        dir: PathBuf,
+        /// Where the snapshot files go.
+        #[arg(long, default_value = "bpfcheck-snapshots")]
+        out: PathBuf,
+        /// Compare with the existing snapshots instead of writing; exit 1 on changes.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Compare verdicts and per-instruction register precision with the live kernel (needs root).
+    Compare {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Parallel jobs for our analysis (kernel loads run one at a time).
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
+        /// Per-program time limit of our analysis in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+        /// Only the program with this function name.
+        #[arg(long)]
+        prog: Option<String>,
+    },
     /// Print the CFG of one program as Graphviz dot.
     Cfg {
         file: PathBuf,
@@ -85,6 +114,10 @@ fn main() -> ExitCode {
         Command::Dump { file, prog } => cmd_dump::run(&file, prog.as_deref()),
         Command::Kernel { file, prog, log_level } => cmd_kernel::run(&file, prog.as_deref(), log_level),
         Command::Cfg { file, prog, states } => cmd_dump::run_cfg(&file, &prog, states),
+        Command::Compare { paths, format, jobs, timeout, prog } => {
+            cmd_compare::run(&cmd_compare::Options { paths, format, jobs, timeout, prog })
+        }
+        Command::Snapshot { dir, out, check } => cmd_snapshot::run(&dir, &out, check),
     };
     match result {
         Ok(code) => code,
