@@ -76,7 +76,8 @@ impl InterpProgram {
 pub struct InterpLimits {
     /// Instructions executed before giving up with [`Outcome::StepLimit`].
     pub max_steps: u64,
-    /// Record a [`TraceStep`] after every instruction.
+    /// Record a [`TraceStep`] after every instruction (about 200 bytes each: lower `max_steps`
+    /// accordingly when tracing long runs).
     pub record_trace: bool,
     /// Frames allowed at once, the main program's included (the kernel's `MAX_CALL_FRAMES` is 8).
     pub max_call_depth: usize,
