@@ -217,6 +217,13 @@ pub fn verify_object(obj: &Object, config: &Config) -> Vec<ProgramResult> {
 
 /// Verifies program `index` of `obj`.
 pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramResult {
+    verify_program_with_invariants(obj, index, config).0
+}
+
+/// Verifies program `index` of `obj` and also returns, when `config.collect_states`,
+/// the invariant before each pc (the join over frame instances of the states that
+/// reach it; None for unreachable pcs). Used by the soundness checker.
+pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Config) -> (ProgramResult, Vec<Option<StateSet>>) {
     let start = Instant::now();
     let Some(prog) = obj.programs.get(index) else {
         let dummy = Program {
@@ -230,7 +237,7 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
         };
         let mut r = ProgramResult::new(obj, &dummy);
         r.error = Some(format!("no program #{index}"));
-        return r;
+        return (r, Vec::new());
     };
     let mut res = ProgramResult::new(obj, prog);
     let insns = match decode(&prog.insns) {
@@ -240,7 +247,7 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
             res.verdict = Verdict::Rejected;
             res.diagnostics.push(Diagnostic::new(decode_pc(&e), DiagCode::Unsupported, e.to_string()));
             res.stats.time = start.elapsed();
-            return res;
+            return (res, Vec::new());
         }
     };
     res.insn_text = (0..prog.insns.len()).map(|pc| print_insn(&prog.insns, pc)).collect();
@@ -258,7 +265,7 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
             res.verdict = Verdict::Rejected;
             res.diagnostics.push(Diagnostic::new(e.pc().unwrap_or(0), DiagCode::Unsupported, e.to_string()));
             res.stats.time = start.elapsed();
-            return res;
+            return (res, Vec::new());
         }
     };
     // Inner maps of map-in-maps get their own indices after the object's maps.
@@ -291,7 +298,7 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
                 format!("The sequence of {} jumps is too complex. ({e})", config.max_node_visits),
             ));
             res.stats.time = start.elapsed();
-            return res;
+            return (res, Vec::new());
         }
     };
     res.stats.node_visits = fix.stats.node_visits;
@@ -357,7 +364,7 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
     res.error_state = first_err_state.map(|(_, s)| s);
     res.verdict = if res.diagnostics.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
     res.stats.time = start.elapsed();
-    res
+    (res, per_pc_before)
 }
 
 /// The kernel's `check_max_stack_depth`: along every call chain, the frames' stack
