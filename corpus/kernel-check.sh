@@ -76,7 +76,7 @@ for case in "$@"; do
         echo "DISAGREE $name: verdict = $verdict but kernel = $want"
         fail=1
     fi
-    get message >"$tmp/msgs"
+    { get message; get kernel_message; } >"$tmp/msgs"
     while IFS= read -r msg; do
         [ -z "$msg" ] && continue
         if ! grep -qF -- "$msg" "$tmp/log"; then

@@ -146,28 +146,7 @@ pub(crate) fn alu(cx: &mut Ctx<'_, '_>, s: &mut AbsState, width: Width, op: AluO
 }
 
 fn kind_name(p: &Ptr) -> String {
-    let base = match p.kind {
-        PtrKind::Ctx => "ctx",
-        PtrKind::Stack { .. } => "fp",
-        PtrKind::MapPtr { .. } => "map_ptr",
-        PtrKind::MapValue { .. } => "map_value",
-        PtrKind::MapKey { .. } => "map_key",
-        PtrKind::Pkt => "pkt",
-        PtrKind::PktMeta => "pkt_meta",
-        PtrKind::PktEnd => "pkt_end",
-        PtrKind::Mem { .. } => "mem",
-        PtrKind::Socket => "sock",
-        PtrKind::SockCommon => "sock_common",
-        PtrKind::TcpSock => "tcp_sock",
-        PtrKind::BtfId => "ptr_",
-        PtrKind::Func { .. } => "func",
-        PtrKind::FlowKeys => "flow_keys",
-    };
-    if p.maybe_null {
-        format!("{base}_or_null")
-    } else {
-        base.to_string()
-    }
+    p.type_name()
 }
 
 /// `ptr op scalar` (or `scalar + ptr` when `commuted`), the kernel's `adjust_ptr_min_max_vals`.

@@ -367,8 +367,9 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
         }
         s.refs.remove(&rel);
         s.for_each_reg_mut(|r| {
+            // The kernel's mark_reg_invalid: a released pointer is an unknown scalar.
             if matches!(r, RegState::Ptr(p) if p.ref_obj_id == rel) {
-                *r = RegState::NotInit;
+                *r = RegState::unknown_scalar();
             }
         });
     }
@@ -459,6 +460,7 @@ pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
     }
     if let Some((id, pc)) = s.refs.iter().next() {
         cx.error(DiagCode::Reference, format!("Unreleased reference id={id} alloc_insn={pc}"));
+        cx.error(DiagCode::Reference, "BPF_EXIT instruction in main prog would lead to reference leak");
         return None;
     }
     if let Some((lo, hi)) = crate::abi::ret::return_range(cx.env.prog_type, cx.env.attach) {
@@ -469,8 +471,12 @@ pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
                     return None;
                 }
             }
+            RegState::Ptr(p) => {
+                cx.error(DiagCode::ReturnValue, crate::abi::ret::return_not_scalar_error(&p.type_name()));
+                return None;
+            }
             _ => {
-                cx.error(DiagCode::ReturnValue, crate::abi::ret::return_not_scalar_error("ptr_"));
+                cx.error(DiagCode::ReturnValue, crate::abi::ret::return_not_scalar_error("scalar"));
                 return None;
             }
         }

@@ -35,19 +35,8 @@ pub(crate) enum Target {
     Plain,
 }
 
-fn mem_name(p: &Ptr) -> &'static str {
-    match (p.kind, p.maybe_null) {
-        (PtrKind::MapValue { .. }, true) => "map_value_or_null",
-        (PtrKind::Mem { .. }, true) => "mem_or_null",
-        (PtrKind::Socket, true) => "sock_or_null",
-        (PtrKind::SockCommon, true) => "sock_common_or_null",
-        (PtrKind::TcpSock, true) => "tcp_sock_or_null",
-        (PtrKind::BtfId, true) => "ptr_or_null_",
-        (PtrKind::MapPtr { .. }, _) => "map_ptr",
-        (PtrKind::PktEnd, _) => "pkt_end",
-        (PtrKind::Func { .. }, _) => "func",
-        _ => "unknown",
-    }
+fn mem_name(p: &Ptr) -> String {
+    p.type_name()
 }
 
 /// Checks an access and returns its target; errors are reported on `cx`.
@@ -157,7 +146,8 @@ pub(crate) fn access(
                         size,
                         regno.0,
                         if p.id == super::STALE_ID { 0 } else { p.id },
-                        p.off,
+                        // The kernel prints the access offset here too.
+                        o,
                         range
                     ),
                 );
@@ -251,9 +241,7 @@ fn region_access(
     let lo = off.saturating_add(smin);
     if lo < 0 || lo + size > mem_size {
         cx.error(code, format!("invalid access to {what} off={lo} size={size}"));
-        if !p.has_fixed_off() {
-            cx.error(code, format!("R{} min value is outside of the allowed memory range", regno.0));
-        }
+        cx.error(code, format!("R{} min value is outside of the allowed memory range", regno.0));
         return None;
     }
     const BPF_MAX_VAR_OFF: u64 = 1 << 29;
@@ -300,11 +288,15 @@ fn stack_access(
         if !cx.helper_access && o.rem_euclid(size_i) != 0 {
             cx.error(
                 DiagCode::StackAccess,
-                format!("misaligned stack access off {}+{}+{} size {}", "(0x0; 0x0)", p.off, off, size),
+                format!("misaligned stack access off {}+{}+{} size {}", p.var.var_off.value as i64, p.off, off, size),
             );
             return None;
         }
         return Some(Target::Stack { frame, off: o });
+    }
+    if p.var.smax >= 1 << 29 || p.var.smin <= -(1 << 29) {
+        cx.error(DiagCode::StackAccess, format!("invalid unbounded variable-offset{dir} stack R{}", regno.0));
+        return None;
     }
     let lo = base.saturating_add(p.var.smin);
     let hi = base.saturating_add(p.var.smax).saturating_add(size_i);

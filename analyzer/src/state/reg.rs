@@ -249,6 +249,38 @@ impl RegState {
     }
 }
 
+impl Ptr {
+    /// The kernel's name of this pointer's type (`reg_type_str`): `map_value_or_null`,
+    /// `ringbuf_mem`, `fp`, `pkt_end`, ...
+    pub fn type_name(&self) -> String {
+        let base = match self.kind {
+            PtrKind::Ctx => "ctx",
+            PtrKind::Stack { .. } => "fp",
+            PtrKind::MapPtr { .. } => "map_ptr",
+            PtrKind::MapValue { .. } => "map_value",
+            PtrKind::MapKey { .. } => "map_key",
+            PtrKind::Pkt => "pkt",
+            PtrKind::PktMeta => "pkt_meta",
+            PtrKind::PktEnd => "pkt_end",
+            // A referenced helper memory is a ringbuf record (the only such helper).
+            PtrKind::Mem { .. } if self.ref_obj_id != 0 => "ringbuf_mem",
+            PtrKind::Mem { rdonly: true, .. } => "rdonly_mem",
+            PtrKind::Mem { .. } => "mem",
+            PtrKind::Socket => "sock",
+            PtrKind::SockCommon => "sock_common",
+            PtrKind::TcpSock => "tcp_sock",
+            PtrKind::BtfId => "ptr_",
+            PtrKind::Func { .. } => "func",
+            PtrKind::FlowKeys => "flow_keys",
+        };
+        if self.maybe_null {
+            format!("{base}_or_null")
+        } else {
+            base.to_string()
+        }
+    }
+}
+
 /// Formats a register state in the kernel 6.18 log notation (`ctx()`, `fp-8`,
 /// `map_value(map=m,ks=4,vs=8)`, `pkt(off=14,r=14)`, `scalar(...)`, `8`).
 pub struct RegDisplay<'a> {
