@@ -14,6 +14,7 @@ mod attach;
 mod available;
 mod error;
 mod load;
+pub mod compare;
 pub mod log_parser;
 mod maps;
 mod sys;
