@@ -290,12 +290,22 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
     };
     let fix = match solve(&cfg.graph, cfg.entry, &cfg.wto, &analysis, &config.widening, &budget) {
         Ok(f) => f,
+        Err(crate::fixpoint::FixpointError::DeadlinePassed { visits }) => {
+            // Our limit, not the program's fault: no verdict.
+            res.verdict = Verdict::Error;
+            res.error = Some(format!(
+                "time limit of {:.3}s exceeded after {visits} block visits",
+                config.timeout.map(|t| t.as_secs_f64()).unwrap_or(0.0)
+            ));
+            res.stats.time = start.elapsed();
+            return (res, Vec::new());
+        }
         Err(e) => {
             res.verdict = Verdict::Rejected;
             res.diagnostics.push(Diagnostic::new(
                 0,
                 DiagCode::Complexity,
-                format!("The sequence of {} jumps is too complex. ({e})", config.max_node_visits),
+                format!("BPF program is too complex for the analysis budget ({e})"),
             ));
             res.stats.time = start.elapsed();
             return (res, Vec::new());

@@ -56,7 +56,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         .collect();
     let config = Config {
         collect_states: o.log_level >= 1 || o.format != Format::Text,
-        timeout: Some(Duration::from_secs_f64(o.timeout.max(0.001))),
+        timeout: Some(Duration::from_secs_f64(o.timeout.max(0.0))),
         ..Config::default()
     };
     let bar = if std::io::stderr().is_terminal() && jobs.len() > 1 {
@@ -112,7 +112,8 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         }
     }
     let all_ok = load_errors.is_empty() && results.iter().all(|r| r.verdict == Verdict::Accepted);
-    Ok(if !load_errors.is_empty() && results.is_empty() {
+    // Input errors (files that cannot be loaded) win over rejections.
+    Ok(if !load_errors.is_empty() {
         ExitCode::from(2)
     } else if all_ok {
         ExitCode::SUCCESS
