@@ -47,6 +47,16 @@ impl EbpfAnalysis<'_> {
     }
 }
 
+impl EbpfAnalysis<'_> {
+    /// Whether block `n` is a helper call that takes a callback (callbacks return to it).
+    fn is_callback_site(&self, n: NodeIndex) -> bool {
+        self.blocks
+            .get(n.index())
+            .and_then(|b| self.env.insns.get(b.start))
+            .is_some_and(crate::cfg::is_callback_helper_call)
+    }
+}
+
 impl Analysis for EbpfAnalysis<'_> {
     type Domain = StateSet;
     type Node = Block;
@@ -67,10 +77,19 @@ impl Analysis for EbpfAnalysis<'_> {
             let next = match edge {
                 EdgeKind::Taken => branch::refine_edge(self.env.insns, st, block.end, true),
                 EdgeKind::NotTaken => branch::refine_edge(self.env.insns, st, block.end, false),
+                EdgeKind::Call if st.pending_callback.is_some() => call::enter_callback(st),
                 EdgeKind::Call => Some(call::enter_call(st)),
+                EdgeKind::Return if self.is_callback_site(_target) => call::leave_callback(st),
                 EdgeKind::Return => call::leave_call(st),
                 EdgeKind::Fallthrough | EdgeKind::Goto => Some(st.clone()),
             };
+            // The callback's arguments only matter on the edge into it.
+            let next = next.map(|mut n| {
+                if *edge != EdgeKind::Call {
+                    n.pending_callback = None;
+                }
+                n
+            });
             if let Some(mut n) = next {
                 if let Some(start) = self.blocks.get(_target.index()).map(|b| b.start) {
                     let mask = self.live.get(start).copied().unwrap_or(u16::MAX);

@@ -86,6 +86,33 @@ pub(crate) fn inline(insns: &[Insn], lay: &Layout, config: &CfgConfig) -> Result
                         inl.graph.add_edge(node, nn, EdgeKind::NotTaken);
                     }
                 }
+                Insn::Call(CallTarget::Helper(_)) if lay.callback_sites.iter().any(|(pc, _)| *pc == e) => {
+                    // The callback runs in a new frame (Call edge) and returns to this
+                    // call block (Return edge), any number of times; then execution
+                    // falls through.
+                    let callee = lay.callback_sites.iter().find(|(pc, _)| *pc == e).map(|(_, c)| *c).unwrap_or(0);
+                    let caller = &inl.frames[fr];
+                    let depth = caller.depth + 1;
+                    if depth >= config.max_call_frames {
+                        return Err(CfgError::CallStackTooDeep { frames: depth, pc: e });
+                    }
+                    let mut call_sites = caller.call_sites.clone();
+                    call_sites.push(e);
+                    let instance = FrameInstance { depth, call_sites, func_start: lay.starts[callee] };
+                    let cf = inl.new_frame(lay, callee, instance, config)?;
+                    let callee_first = inl.frame_first[cf];
+                    inl.graph.add_edge(node, NodeIndex::new(callee_first), EdgeKind::Call);
+                    let callee_blocks = lay.blocks.get(callee).map(Vec::as_slice).unwrap_or(&[]);
+                    for (ci, &(_, ce)) in callee_blocks.iter().enumerate() {
+                        if matches!(insns.get(ce), Some(Insn::Exit)) {
+                            inl.graph.add_edge(NodeIndex::new(callee_first + ci), node, EdgeKind::Return);
+                        }
+                    }
+                    if e + 1 < end {
+                        let nn = inl.node(lay, fr, f, e + 1, e)?;
+                        inl.graph.add_edge(node, nn, EdgeKind::Fallthrough);
+                    }
+                }
                 Insn::Call(CallTarget::Local(imm))
                     if usize::try_from(e as i64 + 1 + imm as i64).is_ok_and(|t| config.opaque_functions.contains(&t)) =>
                 {

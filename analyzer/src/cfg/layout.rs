@@ -32,6 +32,18 @@ pub(crate) struct Layout {
     pub(crate) func_refs: Vec<Vec<(usize, usize)>>,
     /// Per function: its bpf-to-bpf call sites.
     pub(crate) calls: Vec<Vec<CallSite>>,
+    /// Helper calls that take a callback (`bpf_loop`, ...): call pc -> callee function
+    /// index, the callback being the nearest `LD_IMM64 src=func` before the call.
+    pub(crate) callback_sites: Vec<(usize, usize)>,
+}
+
+/// Helpers whose argument is a callback the analysis runs: `bpf_for_each_map_elem` (164),
+/// `bpf_find_vma` (180), `bpf_loop` (181).
+pub const CALLBACK_HELPERS: [i32; 3] = [164, 180, 181];
+
+/// Whether `insn` calls a helper that takes a callback.
+pub fn is_callback_helper_call(insn: &Insn) -> bool {
+    matches!(insn, Insn::Call(CallTarget::Helper(id)) if CALLBACK_HELPERS.contains(id))
 }
 
 impl Layout {
@@ -135,7 +147,7 @@ pub(crate) fn layout(insns: &[Insn], config: &CfgConfig) -> Result<Layout, CfgEr
             _ => {}
         }
     }
-    let mut lay = Layout { starts, len, blocks: Vec::new(), func_refs: Vec::new(), calls: Vec::new() };
+    let mut lay = Layout { starts, len, blocks: Vec::new(), func_refs: Vec::new(), calls: Vec::new(), callback_sites: Vec::new() };
     for &s in &lay.starts {
         if matches!(insns.get(s), Some(Insn::LdImm64Tail)) {
             return Err(CfgError::JumpIntoLdImm64 { pc: s - 1 });
@@ -208,6 +220,18 @@ pub(crate) fn layout(insns: &[Insn], config: &CfgConfig) -> Result<Layout, CfgEr
             }
             if ends_block(insn) && pc + 1 < e {
                 leader[pc + 1 - s] = true;
+            }
+            // A helper call with a callback is a block of its own: the callback returns
+            // to it (it may run again) before execution falls through.
+            if is_callback_helper_call(insn) {
+                leader[pc - s] = true;
+                let cb = (s..pc).rev().find_map(|q| match insns[q] {
+                    Insn::LdImm64 { src: LdImm64Src::Func, imm, .. } => lay.function_at(rel(q, imm as i64) as usize),
+                    _ => None,
+                });
+                if let Some(callee) = cb {
+                    lay.callback_sites.push((pc, callee));
+                }
             }
             if let Some(t) = func_target(pc, insn) {
                 let callee = lay.function_at(t as usize).unwrap_or(0);

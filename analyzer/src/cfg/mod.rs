@@ -26,6 +26,7 @@ mod layout;
 mod loops;
 
 pub use error::CfgError;
+pub use layout::{is_callback_helper_call, CALLBACK_HELPERS};
 pub use loops::Loop;
 
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -185,6 +185,8 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
     let mut map: Option<u32> = None;
     let mut released: Option<u32> = None;
     let mut alloc_size: Option<u32> = None;
+    // The callback a helper takes, by start pc.
+    let mut callback: Option<usize> = None;
     // The constant key of an array lookup, when known (6.x: no NULL check needed then).
     let mut const_key: Option<u64> = None;
     let args = proto.args;
@@ -335,11 +337,17 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
                 expect_kind(cx, r, &v, |p| matches!(p.kind, PtrKind::MapValue { .. }), "map_value")?;
             }
             ArgKind::PtrToFunc => {
-                cx.error(
-                    DiagCode::Unsupported,
-                    format!("callback functions are not supported yet ({})", helper_label(id)),
-                );
-                return None;
+                let p = expect_kind(cx, r, &v, |p| matches!(p.kind, PtrKind::Func { .. }), "func")?;
+                if let PtrKind::Func { pc } = p.kind {
+                    callback = Some(pc as usize);
+                }
+                if !crate::cfg::CALLBACK_HELPERS.contains(&id) {
+                    cx.error(
+                        DiagCode::Unsupported,
+                        format!("callback functions are not supported yet ({})", helper_label(id)),
+                    );
+                    return None;
+                }
             }
             ArgKind::PtrToBtfId | ArgKind::PtrToPercpuBtfId | ArgKind::PtrToKptr => {
                 if !matches!(v, RegState::Ptr(_)) {
@@ -381,10 +389,12 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
         });
         s.pkt_ranges.clear();
     }
+    let pending = callback.map(|func_pc| pending_callback(s, id, func_pc, map));
     // Caller-saved registers are clobbered.
     for r in 1..=5 {
         s.set_reg(Reg(r), RegState::NotInit);
     }
+    s.pending_callback = pending;
     let fresh = cx.fresh_id(s);
     let nullable = |kind: PtrKind, s: &mut AbsState| {
         retire_id(s, fresh);
@@ -443,10 +453,80 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
     Some(())
 }
 
+/// The callback's arguments for a helper that takes one (see `AbsState::pending_callback`).
+fn pending_callback(s: &AbsState, id: i32, func_pc: usize, map: Option<u32>) -> Box<crate::state::PendingCallback> {
+    let reg = |r: u8| *s.reg(Reg(r));
+    let saved: [RegState; 6] = std::array::from_fn(|i| reg(i as u8));
+    let args: [RegState; 5] = match id {
+        // bpf_loop(nr_loops, callback_fn, callback_ctx, flags): callback(u32 index, void *ctx).
+        181 => {
+            const BPF_MAX_LOOPS: u64 = 1 << 23;
+            let n = s.scalar(Reg::R1).map(|x| x.umax.min(BPF_MAX_LOOPS)).unwrap_or(BPF_MAX_LOOPS);
+            [RegState::Scalar(Scalar::from_urange(0, n.saturating_sub(1))), reg(3), RegState::NotInit, RegState::NotInit, RegState::NotInit]
+        }
+        // bpf_for_each_map_elem(map, callback_fn, callback_ctx, flags): callback(map, key, value, ctx).
+        164 => {
+            let m = map.unwrap_or(0);
+            [
+                reg(1),
+                RegState::ptr(PtrKind::MapKey { map: m }),
+                RegState::ptr(PtrKind::MapValue { map: m }),
+                reg(3),
+                RegState::NotInit,
+            ]
+        }
+        // bpf_find_vma(task, addr, callback_fn, callback_ctx, flags): callback(task, vma, ctx).
+        _ => [RegState::ptr(PtrKind::BtfId), RegState::ptr(PtrKind::BtfId), reg(4), RegState::NotInit, RegState::NotInit],
+    };
+    Box::new(crate::state::PendingCallback { func_pc, args, saved, ret: (0, 1) })
+}
+
+/// The state on the edge into a callback: the caller's registers as before the helper
+/// call, and a new frame with the callback's arguments.
+pub fn enter_callback(s: &AbsState) -> Option<AbsState> {
+    let mut out = s.clone();
+    let p = out.pending_callback.take()?;
+    for (i, r) in p.saved.iter().enumerate() {
+        out.set_reg(Reg(i as u8), *r);
+    }
+    let depth = out.frames.len() as u8;
+    let mut f = Frame::new(depth);
+    f.regs[1..=5].copy_from_slice(&p.args);
+    f.callback_ret = Some(p.ret);
+    out.frames.push(f);
+    Some(out)
+}
+
+/// The state on the edge from a callback's exit back to its helper call: the callback's
+/// frame popped, the caller's registers untouched.
+pub fn leave_callback(s: &AbsState) -> Option<AbsState> {
+    if s.frames.len() < 2 {
+        return None;
+    }
+    let mut out = s.clone();
+    out.frames.pop();
+    out.pending_callback = None;
+    Some(out)
+}
+
 /// `exit`: in a subprogram it returns to the caller (the Return edge pops the
 /// frame); in the main program it ends the path, after checking R0 and references.
 pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
     let r0 = cx.read(s, Reg::R0)?;
+    if let Some((lo, hi)) = s.frame().callback_ret {
+        match r0 {
+            RegState::Scalar(x) if x.smin >= lo && x.smax <= hi => {}
+            RegState::Scalar(x) => {
+                let msg = crate::abi::ret::return_code_error(x.smin, x.smax, (lo, hi)).replace("program exit", "callback return");
+                cx.error(DiagCode::ReturnValue, msg);
+                return None;
+            }
+            _ => {
+                cx.error(DiagCode::ReturnValue, "At callback return the register R0 is not a known value");
+                return None;
+            }
+        }
+    }
     if s.depth() > 0 {
         if let RegState::Ptr(p) = r0 {
             if let PtrKind::Stack { frame } = p.kind {

@@ -25,6 +25,8 @@ pub const MAX_CALL_FRAMES: usize = 8;
 pub struct Frame {
     pub regs: [RegState; 11],
     pub stack: Stack,
+    /// For a callback's frame: the range its R0 must be in at exit.
+    pub callback_ret: Option<(i64, i64)>,
 }
 
 impl Frame {
@@ -32,7 +34,7 @@ impl Frame {
     pub fn new(depth: u8) -> Frame {
         let mut regs = [RegState::NotInit; 11];
         regs[10] = RegState::ptr(PtrKind::Stack { frame: depth });
-        Frame { regs, stack: Stack::default() }
+        Frame { regs, stack: Stack::default(), callback_ret: None }
     }
 }
 
@@ -46,6 +48,22 @@ pub struct AbsState {
     pub pkt_ranges: OrdMap<u32, u32>,
     /// Acquired references not yet released: id -> pc of the acquiring call.
     pub refs: OrdMap<u32, usize>,
+    /// Set by a helper call that takes a callback, for the edge into the callback:
+    /// the callback's start pc, its argument registers, and the caller's R0-R5 as they
+    /// were before the call (restored while the callback runs and after it returns).
+    pub pending_callback: Option<Box<PendingCallback>>,
+}
+
+/// See `AbsState::pending_callback`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PendingCallback {
+    pub func_pc: usize,
+    /// R1-R5 of the callback's frame.
+    pub args: [RegState; 5],
+    /// The caller's R0-R5 before the call.
+    pub saved: [RegState; 6],
+    /// Range of the callback's return value.
+    pub ret: (i64, i64),
 }
 
 impl AbsState {
@@ -53,7 +71,7 @@ impl AbsState {
     pub fn entry() -> AbsState {
         let mut f = Frame::new(0);
         f.regs[1] = RegState::ptr(PtrKind::Ctx);
-        AbsState { frames: vec![f], pkt_ranges: OrdMap::new(), refs: OrdMap::new() }
+        AbsState { frames: vec![f], pkt_ranges: OrdMap::new(), refs: OrdMap::new(), pending_callback: None }
     }
 
     pub fn depth(&self) -> usize {
@@ -178,6 +196,7 @@ impl AbsState {
             .map(|(a, b)| Frame {
                 regs: std::array::from_fn(|i| reg(&a.regs[i], &b.regs[i])),
                 stack: stack(&a.stack, &b.stack),
+                callback_ret: a.callback_ret.or(b.callback_ret),
             })
             .collect();
         let mut pkt_ranges = OrdMap::new();
@@ -192,7 +211,17 @@ impl AbsState {
         for (k, v) in o.refs.iter() {
             refs.entry(*k).or_insert(*v);
         }
-        AbsState { frames, pkt_ranges, refs }
+        let pending_callback = match (&self.pending_callback, &o.pending_callback) {
+            (Some(a), Some(b)) if a.func_pc == b.func_pc => Some(Box::new(PendingCallback {
+                func_pc: a.func_pc,
+                args: std::array::from_fn(|i| reg(&a.args[i], &b.args[i])),
+                saved: std::array::from_fn(|i| reg(&a.saved[i], &b.saved[i])),
+                ret: a.ret,
+            })),
+            (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+            _ => None,
+        };
+        AbsState { frames, pkt_ranges, refs, pending_callback }
     }
 
     pub fn leq(&self, o: &AbsState) -> bool {
