@@ -240,12 +240,28 @@ fn callee_with_two_exits_returns_from_both() {
 }
 
 #[test]
-fn callbacks_are_recorded_not_inlined() {
+fn callback_helpers_run_their_callback_in_a_loop_around_the_call() {
     // main: 0-1 r2 = &cb (pc 4) ; 2 call bpf_loop ; 3 exit ; cb: 4 r0 = 0 ; 5 exit
     let [a, b] = ld_func(2, 3);
     let cfg = build(&[a, b, call_helper(181), exit(), mov(0, 0), exit()]).unwrap();
     assert_eq!(cfg.functions, vec![0, 4]);
     assert_eq!(cfg.callbacks, vec![Callback { frame: 0, pc: 0, func_start: 4 }]);
+    // The call is a block of its own; the callback gets a frame instance.
+    assert_eq!(cfg.frames.len(), 2);
+    assert_eq!(ranges(&cfg), vec![(0, 0, 1), (0, 2, 2), (0, 3, 3), (1, 4, 5)]);
+    // call -> callback (Call), callback exit -> the call again (Return), call -> next (Fallthrough).
+    let e = edges(&cfg);
+    assert!(e.contains(&(1, 3, EdgeKind::Call)), "{e:?}");
+    assert!(e.contains(&(3, 1, EdgeKind::Return)), "{e:?}");
+    assert!(e.contains(&(1, 2, EdgeKind::Fallthrough)), "{e:?}");
+    assert_eq!(cfg.loop_heads(), vec![n(1)]);
+}
+
+#[test]
+fn helpers_without_callbacks_are_not_split() {
+    // 0-1 r2 = &cb ; 2 call bpf_ktime_get_ns ; 3 exit ; cb: 4 r0 = 0 ; 5 exit
+    let [a, b] = ld_func(2, 3);
+    let cfg = build(&[a, b, call_helper(5), exit(), mov(0, 0), exit()]).unwrap();
     assert_eq!(cfg.frames.len(), 1);
     assert!(cfg.graph.node_weights().all(|b| b.end < 4));
 }
