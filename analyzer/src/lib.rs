@@ -19,6 +19,7 @@ pub mod liveness;
 pub mod object;
 pub mod prog_type;
 pub mod state;
+pub mod termination;
 pub mod verify;
 
 pub use verify::{verify_object, verify_program, Config, ProgramResult, Verdict};
