@@ -86,6 +86,9 @@ pub struct Stats {
     pub blocks: usize,
     #[serde(skip)]
     pub time: Duration,
+    /// One line per loop: its proven iteration bound, or why it is rejected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub loops: Vec<String>,
 }
 
 /// The analysis result of one program.
@@ -312,6 +315,30 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
         }
     };
     res.stats.node_visits = fix.stats.node_visits;
+    // Termination: every loop must be proven to end, and the longest path must fit the
+    // kernel's instruction budget.
+    let mut loop_diags = Vec::new();
+    if cfg.wto.components().next().is_some() {
+        let loops = crate::termination::check_loops(
+            &insns,
+            &cfg,
+            &|n| fix.entry_of(n).cloned(),
+            &crate::termination::TerminationConfig::default(),
+        );
+        for l in &loops {
+            res.stats.loops.push(l.summary());
+            if let Some(msg) = l.rejection() {
+                loop_diags.push(Diagnostic::new(l.head_pc, DiagCode::Termination, msg));
+            }
+        }
+        if loop_diags.is_empty() {
+            let bound = crate::termination::longest_path_bound(&cfg, &loops);
+            if bound.is_none_or(|b| b > crate::termination::KERNEL_INSN_BUDGET) {
+                let pc = loops.first().map(|l| l.head_pc).unwrap_or(0);
+                loop_diags.push(Diagnostic::new(pc, DiagCode::Termination, crate::termination::too_large_message(bound)));
+            }
+        }
+    }
     res.stats.blocks = cfg.graph.node_count();
     // Check pass: re-run every reachable block on its final entry state.
     // Diagnostics in pc order, and at one pc in the order the checks raised them.
@@ -369,6 +396,7 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
             });
         }
     }
+    diags.extend(loop_diags);
     diags.sort_by_key(|d| d.pc);
     res.diagnostics = diags;
     res.error_state = first_err_state.map(|(_, s)| s);
