@@ -73,8 +73,13 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         ..Config::default()
     };
     let kernel_lock = Mutex::new(());
-    let load_opts = oracle::LoadOptions { log_level: oracle::LOG_LEVEL2, ..oracle::LoadOptions::default() };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(o.jobs.unwrap_or(0)).build()?;
+    let load_opts = oracle::LoadOptions {
+        log_level: oracle::LOG_LEVEL2,
+        ..oracle::LoadOptions::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.jobs.unwrap_or(0))
+        .build()?;
     let mut results: Vec<ProgramComparison> = pool.install(|| {
         jobs.par_iter()
             .map(|&(oi, pi)| {
@@ -114,7 +119,11 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         }
     }
     let disagreements = summary.ours_accept_kernel_reject + summary.ours_reject_kernel_accept;
-    Ok(if disagreements == 0 && load_errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if disagreements == 0 && load_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The result of a program whose analysis panicked: an error, never a verdict.
@@ -130,7 +139,10 @@ fn panicked(obj: &analyzer::object::Object, prog: usize) -> ProgramResult {
         error: Some("internal error: the analysis panicked (a bug in bpfcheck)".into()),
         trace: Vec::new(),
         error_state: None,
-        stats: Stats { insns: p.map_or(0, |p| p.insns.len()), ..Stats::default() },
+        stats: Stats {
+            insns: p.map_or(0, |p| p.insns.len()),
+            ..Stats::default()
+        },
         line_info: Vec::new(),
         insn_text: Vec::new(),
     }
@@ -176,7 +188,14 @@ fn program_text(c: &ProgramComparison) -> String {
             c.pcs_only_ours
         );
         for e in c.examples.iter().filter(|e| e.precision != Precision::Equal) {
-            s += &format!("    {} at {} R{}: ours {} kernel {}\n", e.precision.as_str(), e.pc, e.reg, e.ours, e.kernel);
+            s += &format!(
+                "    {} at {} R{}: ours {} kernel {}\n",
+                e.precision.as_str(),
+                e.pc,
+                e.reg,
+                e.ours,
+                e.kernel
+            );
         }
     } else if c.kernel.is_some() {
         s += "  registers: not compared (no complete level-2 kernel log)\n";
@@ -280,7 +299,12 @@ mod tests {
 
     #[test]
     fn summary_lines_are_key_value() {
-        let s = Summary { programs: 3, both_accept: 2, both_reject: 1, ..Summary::default() };
+        let s = Summary {
+            programs: 3,
+            both_accept: 2,
+            both_reject: 1,
+            ..Summary::default()
+        };
         let t = summary_text(&s, 0);
         let line = t.lines().find(|l| l.starts_with("agreement:")).expect("agreement line");
         assert!(line.contains("programs=3 both_accept=2 both_reject=1 ours_accept_kernel_reject=0"));

@@ -42,24 +42,29 @@ fn cases() -> BTreeMap<(String, String), (String, String)> {
         if !field("oracle").is_empty() {
             continue;
         }
-        let dir = p.parent().expect("in a folder").strip_prefix(corpus_dir()).expect("under corpus");
+        let dir = p
+            .parent()
+            .expect("in a folder")
+            .strip_prefix(corpus_dir())
+            .expect("under corpus");
         let object = dir.join(field("object")).display().to_string();
         out.insert((object, field("program")), (field("verdict"), field("kernel")));
     }
     out
 }
 
-/// Cases where our verdict is wrong today, with why: their predicted agreement is today's
-/// (`ours_accept_kernel_reject`), so this test keeps asserting the current behaviour; when the
-/// analyzer gets them right the test fails and the entry must be removed.
-const KNOWN_WRONG: &[(&str, &str, &str)] = &[
-    ("loops/self_loop.o", "self_loop", "no infinite-loop detection in the analyzer yet"),
-    ("loops/until_random_zero.o", "until_random_zero", "no infinite-loop detection in the analyzer yet"),
-    ("loops/unknown_bound.o", "unknown_bound", "the kernel hits its 1M-insn limit; our widening terminates"),
-];
+/// Cases where our verdict is wrong today, as `(object, program, why)`: their predicted
+/// agreement is today's (our verdict flipped), so this test keeps asserting the current
+/// behaviour; when the analyzer gets one right the test fails and the entry must be removed.
+/// Empty since the termination analysis rejects the corpus' infinite loops.
+const KNOWN_WRONG: &[(&str, &str, &str)] = &[];
 
 fn bpfcheck(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bpfcheck")).args(args).current_dir(dir).output().expect("runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_bpfcheck"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -77,12 +82,18 @@ fn skipped() -> bool {
 
 /// The `key=value` words of the summary line starting with `prefix`.
 fn summary_line(text: &str, prefix: &str) -> BTreeMap<String, u64> {
-    let line = text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}` line in:\n{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line in:\n{text}"));
     line[prefix.len()..]
         .split_whitespace()
         .map(|w| {
             let (k, v) = w.split_once('=').unwrap_or_else(|| panic!("not key=value: {w:?}"));
-            (k.to_string(), v.parse().unwrap_or_else(|_| panic!("not a number: {w:?}")))
+            (
+                k.to_string(),
+                v.parse().unwrap_or_else(|_| panic!("not a number: {w:?}")),
+            )
         })
         .collect()
 }
@@ -115,12 +126,17 @@ fn corpus_verdicts_agree_with_case_files() {
     for p in programs {
         let file = p["file"].as_str().expect("file").trim_start_matches("./").to_string();
         let name = p["name"].as_str().expect("name").to_string();
-        let Some((verdict, kernel)) = cases.get(&(file.clone(), name.clone())) else { continue };
+        let Some((verdict, kernel)) = cases.get(&(file.clone(), name.clone())) else {
+            continue;
+        };
         seen += 1;
         let got_kernel = p["kernel"].as_str().unwrap_or("not loaded");
         let got_ours = p["ours"].as_str().expect("ours");
         if got_kernel != kernel {
-            kernel_mismatch.push(format!("{file} {name}: case says kernel {kernel}, the kernel said {got_kernel} ({})", p["kernel_error"]));
+            kernel_mismatch.push(format!(
+                "{file} {name}: case says kernel {kernel}, the kernel said {got_kernel} ({})",
+                p["kernel_error"]
+            ));
         }
         let known_wrong = KNOWN_WRONG.iter().find(|(f, n, _)| *f == file && *n == name);
         let expected_ours = match known_wrong {
@@ -129,24 +145,34 @@ fn corpus_verdicts_agree_with_case_files() {
             None => verdict.as_str(),
         };
         if got_ours != expected_ours {
-            let why = known_wrong.map_or(String::new(), |(_, _, w)| format!(" [listed in KNOWN_WRONG: {w}; remove it]"));
-            ours_mismatch.push(format!("{file} {name}: expected {expected_ours}, we said {got_ours} ({}){why}", p["ours_error"]));
+            let why = known_wrong.map_or(String::new(), |(_, _, w)| {
+                format!(" [listed in KNOWN_WRONG: {w}; remove it]")
+            });
+            ours_mismatch.push(format!(
+                "{file} {name}: expected {expected_ours}, we said {got_ours} ({}){why}",
+                p["ours_error"]
+            ));
         }
         *predicted.entry(agreement_of(expected_ours, kernel)).or_default() += 1;
         let a = p["agreement"].as_str().expect("agreement");
         assert_eq!(a, agreement_of(got_ours, got_kernel), "{file} {name}: agreement field");
-        *actual.entry(match a {
-            "both_accept" => "both_accept",
-            "both_reject" => "both_reject",
-            "ours_accept_kernel_reject" => "ours_accept_kernel_reject",
-            "ours_reject_kernel_accept" => "ours_reject_kernel_accept",
-            _ => "no_kernel_verdict",
-        })
-        .or_default() += 1;
+        *actual
+            .entry(match a {
+                "both_accept" => "both_accept",
+                "both_reject" => "both_reject",
+                "ours_accept_kernel_reject" => "ours_accept_kernel_reject",
+                "ours_reject_kernel_accept" => "ours_reject_kernel_accept",
+                _ => "no_kernel_verdict",
+            })
+            .or_default() += 1;
         assert!(p["registers_compared"].as_u64().is_some(), "{file} {name}: counts");
     }
     assert_eq!(seen, cases.len(), "every case's program is compared");
-    assert!(kernel_mismatch.is_empty(), "the live kernel disagrees with .case files:\n{}", kernel_mismatch.join("\n"));
+    assert!(
+        kernel_mismatch.is_empty(),
+        "the live kernel disagrees with .case files:\n{}",
+        kernel_mismatch.join("\n")
+    );
     assert_eq!(
         actual,
         predicted,
@@ -155,7 +181,12 @@ fn corpus_verdicts_agree_with_case_files() {
     );
     // The summary covers every program (subprograms included) and its classes add up.
     let s = &v["summary"];
-    let total: u64 = s["agreement"].as_object().expect("agreement").values().filter_map(|x| x.as_u64()).sum();
+    let total: u64 = s["agreement"]
+        .as_object()
+        .expect("agreement")
+        .values()
+        .filter_map(|x| x.as_u64())
+        .sum();
     assert_eq!(total, programs.len() as u64);
     assert_eq!(s["programs"].as_u64(), Some(programs.len() as u64));
     let prec = &s["precision"];
@@ -164,7 +195,10 @@ fn corpus_verdicts_agree_with_case_files() {
         .filter_map(|k| prec[*k].as_u64())
         .sum();
     assert_eq!(Some(classes), prec["registers_compared"].as_u64());
-    assert!(classes > 100, "states are compared on the corpus, got {classes} registers");
+    assert!(
+        classes > 100,
+        "states are compared on the corpus, got {classes} registers"
+    );
 }
 
 #[test]
@@ -177,15 +211,37 @@ fn text_summary_parses() {
     let a = summary_line(&stdout, "agreement:");
     let p = summary_line(&stdout, "precision:");
     let programs = a["programs"];
-    let classes: u64 = ["both_accept", "both_reject", "ours_accept_kernel_reject", "ours_reject_kernel_accept", "no_kernel_verdict"]
-        .iter()
-        .map(|k| a[*k])
-        .sum();
+    let classes: u64 = [
+        "both_accept",
+        "both_reject",
+        "ours_accept_kernel_reject",
+        "ours_reject_kernel_accept",
+        "no_kernel_verdict",
+    ]
+    .iter()
+    .map(|k| a[*k])
+    .sum();
     assert_eq!(classes, programs);
-    assert_eq!(stdout.matches("\n=== ").count() + usize::from(stdout.starts_with("=== ")), programs as usize);
-    assert_eq!(p["ours_more_precise"] + p["equal"] + p["kernel_more_precise"] + p["incomparable"], p["registers"]);
+    assert_eq!(
+        stdout.matches("\n=== ").count() + usize::from(stdout.starts_with("=== ")),
+        programs as usize
+    );
+    assert_eq!(
+        p["ours_more_precise"] + p["equal"] + p["kernel_more_precise"] + p["incomparable"],
+        p["registers"]
+    );
     // Disagreements where we accept and the kernel rejects come first.
-    let order: Vec<&str> = stdout.lines().filter(|l| l.starts_with("=== ")).filter_map(|l| l.rsplit(": ").next()).collect();
-    let first_other = order.iter().position(|a| *a != "ours_accept_kernel_reject").unwrap_or(order.len());
-    assert!(order[first_other..].iter().all(|a| *a != "ours_accept_kernel_reject"), "order: {order:?}");
+    let order: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("=== "))
+        .filter_map(|l| l.rsplit(": ").next())
+        .collect();
+    let first_other = order
+        .iter()
+        .position(|a| *a != "ours_accept_kernel_reject")
+        .unwrap_or(order.len());
+    assert!(
+        order[first_other..].iter().all(|a| *a != "ours_accept_kernel_reject"),
+        "order: {order:?}"
+    );
 }

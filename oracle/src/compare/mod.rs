@@ -89,6 +89,15 @@ impl ProgramComparison {
             .map(|d| format!("{}: {}", d.pc, d.message))
             .or_else(|| ours.error.clone());
         let (kernel_accepted, kernel_error, states) = match kernel {
+            Ok(v) if !v.accepted && refused_before_verification(&v.log) => (
+                None,
+                Some(format!(
+                    "refused before verification: errno {} ({})",
+                    v.errno,
+                    crate::errno_name(v.errno)
+                )),
+                None,
+            ),
             Ok(v) => {
                 let complete = v.log_level & LOG_LEVEL2 != 0 && !v.log_truncated;
                 let states = complete.then(|| compare_states(&ours.trace, &parse_log(&v.log), v.accepted));
@@ -150,11 +159,30 @@ impl ProgramComparison {
     }
 }
 
+/// A refusal without a verifier verdict: an empty log (lockdown refusing fentry/fexit/LSM
+/// with `EPERM`), or a log holding only `func#N @M` lines (refused after the subprogram
+/// scan and before any instruction was verified, e.g. a struct_ops type this kernel lacks).
+fn refused_before_verification(log: &str) -> bool {
+    let mut lines = log.lines().map(str::trim).filter(|l| !l.is_empty());
+    lines.all(|l| {
+        l.strip_prefix("func#").is_some_and(|r| r.contains(" @"))
+            || ["processed ", "verification time ", "stack depth "]
+                .iter()
+                .any(|p| l.starts_with(p))
+    })
+}
+
 /// The kernel's error for a rejection: the last log line that is neither statistics nor
 /// one of the state dumps printed after it (`infinite loop detected at insn 1` rather than
 /// the `old state: ...` line that follows it).
 fn kernel_error_line(log: &str) -> Option<String> {
-    const SKIP: [&str; 5] = ["processed ", "verification time ", "stack depth ", "cur state:", "old state:"];
+    const SKIP: [&str; 5] = [
+        "processed ",
+        "verification time ",
+        "stack depth ",
+        "cur state:",
+        "old state:",
+    ];
     log.lines()
         .rev()
         .map(str::trim)
@@ -180,7 +208,10 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(programs: &[ProgramComparison]) -> Summary {
-        let mut s = Summary { programs: programs.len() as u64, ..Summary::default() };
+        let mut s = Summary {
+            programs: programs.len() as u64,
+            ..Summary::default()
+        };
         for p in programs {
             *s.slot(p.agreement()) += 1;
             s.ours_errors += u64::from(p.ours == Verdict::Error);
@@ -249,7 +280,13 @@ mod tests {
 
     #[test]
     fn verdicts_and_counts() {
-        let t = vec![InsnTrace { pc: 0, depth: 0, text: String::new(), state_after: "R0=1 R10=fp0".into(), state_before: "R10=fp0".into() }];
+        let t = vec![InsnTrace {
+            pc: 0,
+            depth: 0,
+            text: String::new(),
+            state_after: "R0=1 R10=fp0".into(),
+            state_before: "R10=fp0".into(),
+        }];
         let k = kernel(true, "0: (b7) r0 = 1 ; R0=1\n1: (95) exit\n", LOG_LEVEL2 | 4);
         let c = ProgramComparison::new(&ours(Verdict::Accepted, t.clone()), &Ok(k.clone()));
         assert_eq!(c.agreement(), Agreement::BothAccept);
@@ -268,12 +305,42 @@ mod tests {
         assert_eq!(c3.agreement(), Agreement::OursRejectsKernelAccepts);
 
         let loop_log = "1: (05) goto pc-1\ninfinite loop detected at insn 1\ncur state: R0=0 R10=fp0\nold state: R0=0 R10=fp0\nverification time 37 usec\nstack depth 0\nprocessed 9 insns (limit 1000000)\n";
-        assert_eq!(kernel_error_line(loop_log).as_deref(), Some("infinite loop detected at insn 1"));
+        assert_eq!(
+            kernel_error_line(loop_log).as_deref(),
+            Some("infinite loop detected at insn 1")
+        );
         assert_eq!(kernel_error_line("processed 1 insns\n"), None);
+        assert!(refused_before_verification(""));
+        assert!(refused_before_verification(
+            "func#0 @0\nprocessed 0 insns (limit 1000000)\n"
+        ));
+        assert!(!refused_before_verification(loop_log));
+        let eperm = KernelVerdict {
+            errno: 1,
+            ..kernel(false, "", LOG_LEVEL2)
+        };
+        let c4 = ProgramComparison::new(&ours(Verdict::Accepted, Vec::new()), &Ok(eperm));
+        assert_eq!(c4.agreement(), Agreement::NoKernelVerdict);
+        assert!(
+            c4.kernel_error.as_deref().is_some_and(|e| e.contains("EPERM")),
+            "{:?}",
+            c4.kernel_error
+        );
 
         let s = Summary::of(&[c, c2, c3]);
-        assert_eq!((s.programs, s.both_accept, s.ours_accept_kernel_reject, s.ours_reject_kernel_accept), (3, 1, 1, 1));
-        assert_eq!((s.ours_errors, s.programs_with_states, s.precision.registers_compared), (1, 2, 2));
+        assert_eq!(
+            (
+                s.programs,
+                s.both_accept,
+                s.ours_accept_kernel_reject,
+                s.ours_reject_kernel_accept
+            ),
+            (3, 1, 1, 1)
+        );
+        assert_eq!(
+            (s.ours_errors, s.programs_with_states, s.precision.registers_compared),
+            (1, 2, 2)
+        );
         assert_eq!(Agreement::ALL.iter().map(|a| s.of_agreement(*a)).sum::<u64>(), 3);
     }
 }

@@ -160,15 +160,20 @@ pub fn compare_states(ours: &[InsnTrace], kernel: &ParsedLog, kernel_accepted: b
             });
         }
     }
-    let ours_by_pc: BTreeMap<usize, &InsnTrace> =
-        ours.iter().filter(|t| !t.state_before.is_empty()).map(|t| (t.pc, t)).collect();
+    let ours_by_pc: BTreeMap<usize, &InsnTrace> = ours
+        .iter()
+        .filter(|t| !t.state_before.is_empty())
+        .map(|t| (t.pc, t))
+        .collect();
     out.pcs_only_kernel = kernel_pcs.iter().filter(|pc| !ours_by_pc.contains_key(pc)).count() as u64;
     if kernel_accepted && !kernel_pcs.is_empty() {
         out.pcs_only_ours = ours_by_pc.keys().filter(|pc| !kernel_pcs.contains(pc)).count() as u64;
     }
     let mut examples: BTreeMap<Precision, usize> = BTreeMap::new();
     let mut pcs_compared: BTreeSet<usize> = BTreeSet::new();
-    let mut parsed_pc: Option<(usize, u32, Vec<(u8, String)>)> = None;
+    // Our state at the pc last looked at: (pc, innermost frame, its registers).
+    type OurRegs = (usize, u32, Vec<(u8, String)>);
+    let mut parsed_pc: Option<OurRegs> = None;
     for ((pc, frame, reg), k) in &kregs {
         let Some(joined) = &k.joined else { continue };
         let Some(t) = ours_by_pc.get(pc) else { continue };
@@ -176,11 +181,15 @@ pub fn compare_states(ours: &[InsnTrace], kernel: &ParsedLog, kernel_accepted: b
             let (f, part) = innermost_frame(&t.state_after);
             parsed_pc = Some((*pc, f, split_state(part).regs));
         }
-        let Some((_, our_frame, our_regs)) = &parsed_pc else { continue };
+        let Some((_, our_frame, our_regs)) = &parsed_pc else {
+            continue;
+        };
         if our_frame != frame {
             continue;
         }
-        let Some((_, our_text)) = our_regs.iter().find(|(r, _)| r == reg) else { continue };
+        let Some((_, our_text)) = our_regs.iter().find(|(r, _)| r == reg) else {
+            continue;
+        };
         let p = compare_values(&ValueSet::parse(our_text), joined);
         out.count(p);
         pcs_compared.insert(*pc);
@@ -206,13 +215,22 @@ mod tests {
     use crate::log_parser::parse_log;
 
     fn trace(pc: usize, after: &str) -> InsnTrace {
-        InsnTrace { pc, depth: 0, text: String::new(), state_after: after.into(), state_before: "R10=fp0".into() }
+        InsnTrace {
+            pc,
+            depth: 0,
+            text: String::new(),
+            state_after: after.into(),
+            state_before: "R10=fp0".into(),
+        }
     }
 
     #[test]
     fn frames_are_split() {
         assert_eq!(innermost_frame("R1=ctx() R10=fp0"), (0, "R1=ctx() R10=fp0"));
-        assert_eq!(innermost_frame("frame0: R10=fp0 frame1: R1=fp[0]-4 R10=fp0"), (1, " R1=fp[0]-4 R10=fp0"));
+        assert_eq!(
+            innermost_frame("frame0: R10=fp0 frame1: R1=fp[0]-4 R10=fp0"),
+            (1, " R1=fp[0]-4 R10=fp0")
+        );
         assert_eq!(innermost_frame("frame2"), (0, "frame2"));
         assert!(is_conditional_jump("(15) if r1 == 0x0 goto pc+1"));
         assert!(!is_conditional_jump("(05) goto pc+1"));
@@ -231,16 +249,26 @@ mod tests {
             trace(0, "R0=1 R1=ctx() R10=fp0"),
             trace(1, "R0=1 R1=ctx() R2=pkt_end() R10=fp0"),
             trace(2, "R0=1 R1=ctx() R2=pkt_end() R10=fp0"),
-            trace(3, "R0=1 R1=ctx() R2=pkt_end() R3=scalar(smin=0,smax=umax=3,var_off=(0x0; 0x3)) R10=fp0"),
+            trace(
+                3,
+                "R0=1 R1=ctx() R2=pkt_end() R3=scalar(smin=0,smax=umax=3,var_off=(0x0; 0x3)) R10=fp0",
+            ),
             trace(4, "R0=1 R10=fp0"),
         ];
         let c = compare_states(&ours, &log, true);
         // pc 0: R0; pc 1: R1, R2; pc 2 skipped (conditional jump); pc 3: R3.
         assert_eq!(c.registers_compared, 4);
-        assert_eq!((c.equal, c.ours_more_precise, c.kernel_more_precise, c.incomparable), (3, 1, 0, 0));
+        assert_eq!(
+            (c.equal, c.ours_more_precise, c.kernel_more_precise, c.incomparable),
+            (3, 1, 0, 0)
+        );
         assert_eq!(c.pcs_compared, 3);
         assert_eq!((c.pcs_only_kernel, c.pcs_only_ours), (0, 1));
-        let ex = c.examples.iter().find(|e| e.precision == Precision::OursMorePrecise).expect("an example");
+        let ex = c
+            .examples
+            .iter()
+            .find(|e| e.precision == Precision::OursMorePrecise)
+            .expect("an example");
         assert_eq!((ex.pc, ex.reg), (3, 3));
     }
 
@@ -254,7 +282,10 @@ mod tests {
         );
         let ours = vec![
             trace(5, "R0=0"),
-            trace(6, "R1=scalar(smin=smin32=0,smax=umax=smax32=umax32=1,var_off=(0x0; 0x1))"),
+            trace(
+                6,
+                "R1=scalar(smin=smin32=0,smax=umax=smax32=umax32=1,var_off=(0x0; 0x1))",
+            ),
         ];
         let c = compare_states(&ours, &log, false);
         assert_eq!((c.registers_compared, c.equal), (2, 2));
@@ -265,7 +296,10 @@ mod tests {
     #[test]
     fn frames_must_match() {
         let log = parse_log("12: (61) r0 = *(u32 *)(r1 +0)         ; frame1: R0=scalar() R1=fp[0]-4\n");
-        let ours = vec![trace(12, "frame0: R10=fp0 frame1: R0=scalar(umax=5) R1=fp[0]-4 R10=fp0")];
+        let ours = vec![trace(
+            12,
+            "frame0: R10=fp0 frame1: R0=scalar(umax=5) R1=fp[0]-4 R10=fp0",
+        )];
         let c = compare_states(&ours, &log, true);
         assert_eq!((c.registers_compared, c.ours_more_precise, c.equal), (2, 1, 1));
         let ours0 = vec![trace(12, "R0=scalar(umax=5) R1=fp-4")];

@@ -33,7 +33,10 @@ pub struct Tnum {
 }
 
 impl Tnum {
-    pub const UNKNOWN: Tnum = Tnum { value: 0, mask: u64::MAX };
+    pub const UNKNOWN: Tnum = Tnum {
+        value: 0,
+        mask: u64::MAX,
+    };
 
     pub fn constant(v: u64) -> Tnum {
         Tnum { value: v, mask: 0 }
@@ -47,14 +50,20 @@ impl Tnum {
     /// The least tnum holding both.
     pub fn join(self, other: Tnum) -> Tnum {
         let mu = self.mask | other.mask | (self.value ^ other.value);
-        Tnum { value: self.value & !mu, mask: mu }
+        Tnum {
+            value: self.value & !mu,
+            mask: mu,
+        }
     }
 
     /// `tnum_intersect`: the values both allow (assumes they are compatible).
     fn intersect(self, other: Tnum) -> Tnum {
         let v = self.value | other.value;
         let mu = self.mask & other.mask;
-        Tnum { value: v & !mu, mask: mu }
+        Tnum {
+            value: v & !mu,
+            mask: mu,
+        }
     }
 
     /// `tnum_range(min, max)`: the least tnum holding `[min, max]`.
@@ -65,7 +74,10 @@ impl Tnum {
             return Tnum::UNKNOWN;
         }
         let delta = (1u64 << bits) - 1;
-        Tnum { value: min & !delta, mask: delta }
+        Tnum {
+            value: min & !delta,
+            mask: delta,
+        }
     }
 
     /// `tnum_add`: the sum of any two members.
@@ -75,7 +87,10 @@ impl Tnum {
         let sigma = sm.wrapping_add(sv);
         let chi = sigma ^ sv;
         let mu = chi | self.mask | other.mask;
-        Tnum { value: sv & !mu, mask: mu }
+        Tnum {
+            value: sv & !mu,
+            mask: mu,
+        }
     }
 
     /// `(0xa; 0xf0)` as the kernel prints it.
@@ -84,7 +99,10 @@ impl Tnum {
         let (v, m) = inner.split_once(';')?;
         let value = parse_number(v.trim())? as u64;
         let mask = parse_number(m.trim())? as u64;
-        Some(Tnum { value: value & !mask, mask })
+        Some(Tnum {
+            value: value & !mask,
+            mask,
+        })
     }
 }
 
@@ -234,8 +252,11 @@ impl ScalarSet {
         }
         // The tnum from the bounds (`__reg_bound_offset`).
         let t64 = self.var_off.intersect(Tnum::range(self.umin, self.umax));
-        let lo = Tnum { value: t64.value & 0xffff_ffff, mask: t64.mask & 0xffff_ffff }
-            .intersect(Tnum::range(self.umin32 as u64, self.umax32 as u64));
+        let lo = Tnum {
+            value: t64.value & 0xffff_ffff,
+            mask: t64.mask & 0xffff_ffff,
+        }
+        .intersect(Tnum::range(self.umin32 as u64, self.umax32 as u64));
         self.var_off = Tnum {
             value: (t64.value & !0xffff_ffff) | lo.value,
             mask: (t64.mask & !0xffff_ffff) | lo.mask,
@@ -334,9 +355,13 @@ pub struct PtrSet {
 
 impl PtrSet {
     fn ident_compatible(&self, other: &PtrSet) -> bool {
-        self.ident
-            .iter()
-            .all(|(k, v)| other.ident.iter().find(|(k2, _)| k2 == k).is_none_or(|(_, v2)| v2 == v))
+        self.ident.iter().all(|(k, v)| {
+            other
+                .ident
+                .iter()
+                .find(|(k2, _)| k2 == k)
+                .is_none_or(|(_, v2)| same_ident(k, v, v2))
+        })
     }
 
     /// Every pointer `self` may be is one `other` may be.
@@ -358,6 +383,17 @@ pub enum ValueSet {
     Top,
     /// The join of values of different kinds (a scalar on one visit, a pointer on another).
     Mixed,
+}
+
+/// Two values of an identity field name the same thing. Map names are compared on their
+/// first `BPF_OBJ_NAME_LEN - 1` (15) bytes, the most the kernel keeps; `ks`/`vs` are not
+/// compared (the map name identifies the map, and loaders fix sizes up, e.g. `vs=0` -> 4).
+fn same_ident(key: &str, a: &str, b: &str) -> bool {
+    match key {
+        "map" => a.bytes().take(15).eq(b.bytes().take(15)),
+        "ks" | "vs" => true,
+        _ => a == b,
+    }
 }
 
 /// Pointer type flags printed as kind prefixes (`reg_type_str`), but `rdonly_`, which we track.
@@ -419,11 +455,18 @@ impl ValueSet {
             _ => kind.to_string(),
         };
         let off = r.field("off").and_then(parse_number).unwrap_or(0);
-        let has_var = r.fields.iter().any(|(k, _)| is_offset_or_id(k) && !matches!(k.as_str(), "id" | "ref_obj_id" | "off" | "r" | "imm"));
+        let has_var = r
+            .fields
+            .iter()
+            .any(|(k, _)| is_offset_or_id(k) && !matches!(k.as_str(), "id" | "ref_obj_id" | "off" | "r" | "imm"));
         let var = if has_var {
             ScalarSet::from_fields(&r.fields, ScalarSet::unknown())
         } else {
-            ScalarSet::constant(r.field("imm").and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok()).unwrap_or(0))
+            ScalarSet::constant(
+                r.field("imm")
+                    .and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+                    .unwrap_or(0),
+            )
         };
         ident.extend(r.fields.iter().filter(|(k, _)| !is_offset_or_id(k)).cloned());
         ident.sort();
@@ -492,8 +535,12 @@ impl Precision {
         }
     }
 
-    pub const ALL: [Precision; 4] =
-        [Precision::OursMorePrecise, Precision::Equal, Precision::KernelMorePrecise, Precision::Incomparable];
+    pub const ALL: [Precision; 4] = [
+        Precision::OursMorePrecise,
+        Precision::Equal,
+        Precision::KernelMorePrecise,
+        Precision::Incomparable,
+    ];
 }
 
 /// Compares two value sets by inclusion.
@@ -522,7 +569,10 @@ mod tests {
         assert_eq!(compare_text("-1", "0xffffffffffffffff"), Precision::Equal);
         assert_eq!(compare_text("5", "6"), Precision::Incomparable);
         // A constant printed as bounds is the same set.
-        assert_eq!(compare_text("scalar(smin=smax=umin=umax=7,var_off=(0x7; 0x0))", "7"), Precision::Equal);
+        assert_eq!(
+            compare_text("scalar(smin=smax=umin=umax=7,var_off=(0x7; 0x0))", "7"),
+            Precision::Equal
+        );
     }
 
     #[test]
@@ -540,10 +590,16 @@ mod tests {
     fn bounds_printed_differently_are_equal_after_reduction() {
         // Only the tnum printed on one side, only the interval on the other.
         assert_eq!(
-            compare_text("scalar(var_off=(0x0; 0xff))", "scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))"),
+            compare_text(
+                "scalar(var_off=(0x0; 0xff))",
+                "scalar(smin=smin32=0,smax=umax=smax32=umax32=255,var_off=(0x0; 0xff))"
+            ),
             Precision::Equal
         );
-        assert_eq!(compare_text("scalar(umax=255)", "scalar(smin=0,smax=umax=255)"), Precision::Equal);
+        assert_eq!(
+            compare_text("scalar(umax=255)", "scalar(smin=0,smax=umax=255)"),
+            Precision::Equal
+        );
     }
 
     #[test]
@@ -557,10 +613,19 @@ mod tests {
 
     #[test]
     fn packet_ranges() {
-        assert_eq!(compare_text("pkt(off=14,r=14)", "pkt(off=14,r=0)"), Precision::OursMorePrecise);
-        assert_eq!(compare_text("pkt(off=14,r=0)", "pkt(off=14,r=14)"), Precision::KernelMorePrecise);
+        assert_eq!(
+            compare_text("pkt(off=14,r=14)", "pkt(off=14,r=0)"),
+            Precision::OursMorePrecise
+        );
+        assert_eq!(
+            compare_text("pkt(off=14,r=0)", "pkt(off=14,r=14)"),
+            Precision::KernelMorePrecise
+        );
         assert_eq!(compare_text("pkt(r=14)", "pkt(id=3,r=14)"), Precision::Equal);
-        assert_eq!(compare_text("pkt(off=8,r=14)", "pkt(off=14,r=14)"), Precision::Incomparable);
+        assert_eq!(
+            compare_text("pkt(off=8,r=14)", "pkt(off=14,r=14)"),
+            Precision::Incomparable
+        );
         assert_eq!(compare_text("pkt(r=0)", "pkt_end()"), Precision::Incomparable);
     }
 
@@ -570,7 +635,10 @@ mod tests {
         let n = "map_value_or_null(id=1,map=h,ks=4,vs=8)";
         assert_eq!(compare_text(v, n), Precision::OursMorePrecise);
         assert_eq!(compare_text(n, v), Precision::KernelMorePrecise);
-        assert_eq!(compare_text(v, "map_value(map=other,ks=4,vs=8)"), Precision::Incomparable);
+        assert_eq!(
+            compare_text(v, "map_value(map=other,ks=4,vs=8)"),
+            Precision::Incomparable
+        );
         assert_eq!(compare_text("fp-8", "fp-8"), Precision::Equal);
         assert_eq!(compare_text("fp-8", "fp-16"), Precision::Incomparable);
         assert_eq!(compare_text("fp[0]-4", "fp-4"), Precision::Equal);
@@ -579,23 +647,36 @@ mod tests {
         assert_eq!(compare_text("ptr_()", "trusted_ptr_task_struct()"), Precision::Equal);
         // Variable offsets on a pointer.
         assert_eq!(
-            compare_text("map_value(map=h,ks=4,vs=64,smin=0,smax=umax=7,var_off=(0x0; 0x7))", "map_value(map=h,ks=4,vs=64,smin=0,smax=umax=63,var_off=(0x0; 0x3f))"),
+            compare_text(
+                "map_value(map=h,ks=4,vs=64,smin=0,smax=umax=7,var_off=(0x0; 0x7))",
+                "map_value(map=h,ks=4,vs=64,smin=0,smax=umax=63,var_off=(0x0; 0x3f))"
+            ),
             Precision::OursMorePrecise
         );
     }
 
     #[test]
     fn fixed_and_variable_offsets_are_one_offset() {
-        let fixed: Vec<ValueSet> = (0..16).map(|i| ValueSet::parse(&format!("map_value(map=t,ks=4,vs=64,off={})", i * 4))).collect();
+        let fixed: Vec<ValueSet> = (0..16)
+            .map(|i| ValueSet::parse(&format!("map_value(map=t,ks=4,vs=64,off={})", i * 4)))
+            .collect();
         let joined = fixed.iter().skip(1).fold(fixed[0].clone(), |a, b| a.join(b));
-        let var = ValueSet::parse("map_value(map=t,ks=4,vs=64,smin=smin32=0,smax=umax=smax32=umax32=60,var_off=(0x0; 0x3c))");
+        let var =
+            ValueSet::parse("map_value(map=t,ks=4,vs=64,smin=smin32=0,smax=umax=smax32=umax32=60,var_off=(0x0; 0x3c))");
         assert_eq!(compare_values(&var, &joined), Precision::Equal);
-        let shifted = ValueSet::parse("map_value(map=t,ks=4,vs=64,off=2,smin=smin32=0,smax=umax=smax32=umax32=56,var_off=(0x0; 0x38))");
+        let shifted = ValueSet::parse(
+            "map_value(map=t,ks=4,vs=64,off=2,smin=smin32=0,smax=umax=smax32=umax32=56,var_off=(0x0; 0x38))",
+        );
         assert_eq!(compare_values(&shifted, &var), Precision::Incomparable);
-        let every8 = ValueSet::parse("map_value(map=t,ks=4,vs=64,off=4,smin=smin32=0,smax=umax=smax32=umax32=56,var_off=(0x0; 0x38))");
+        let every8 = ValueSet::parse(
+            "map_value(map=t,ks=4,vs=64,off=4,smin=smin32=0,smax=umax=smax32=umax32=56,var_off=(0x0; 0x38))",
+        );
         assert_eq!(compare_values(&every8, &var), Precision::OursMorePrecise);
         assert_eq!(compare_text("pkt(off=-2,r=14)", "pkt(off=-2,r=14)"), Precision::Equal);
-        assert_eq!(compare_text("mem(id=6,ref_obj_id=6,sz=4)", "ringbuf_mem(ref_obj_id=2,sz=4)"), Precision::Equal);
+        assert_eq!(
+            compare_text("mem(id=6,ref_obj_id=6,sz=4)", "ringbuf_mem(ref_obj_id=2,sz=4)"),
+            Precision::Equal
+        );
         assert_eq!(compare_text("mem(sz=4)", "rdonly_mem(sz=4)"), Precision::Incomparable);
     }
 
@@ -605,12 +686,18 @@ mod tests {
         let b = ValueSet::parse("1");
         let j = a.join(&b);
         assert!(a.leq(&j) && b.leq(&j));
-        assert_eq!(compare_values(&ValueSet::parse("scalar(smin=0,smax=umax=1,var_off=(0x0; 0x1))"), &j), Precision::Equal);
+        assert_eq!(
+            compare_values(&ValueSet::parse("scalar(smin=0,smax=umax=1,var_off=(0x0; 0x1))"), &j),
+            Precision::Equal
+        );
         let p = ValueSet::parse("fp-8").join(&ValueSet::parse("fp-16"));
         assert!(matches!(&p, ValueSet::Ptr(q) if q.off.smin == -16 && q.off.smax == -8));
         assert_eq!(compare_values(&ValueSet::parse("fp-8"), &p), Precision::OursMorePrecise);
         assert_eq!(ValueSet::parse("fp-8").join(&ValueSet::parse("3")), ValueSet::Mixed);
-        assert_eq!(compare_values(&ValueSet::parse("3"), &ValueSet::Mixed), Precision::Incomparable);
+        assert_eq!(
+            compare_values(&ValueSet::parse("3"), &ValueSet::Mixed),
+            Precision::Incomparable
+        );
         let r = ValueSet::parse("pkt(r=14)").join(&ValueSet::parse("pkt(r=4)"));
         assert!(matches!(r, ValueSet::Ptr(q) if q.range == 4));
     }
@@ -618,15 +705,23 @@ mod tests {
     #[test]
     fn negative_ranges_and_subregisters() {
         let s = ValueSet::parse("scalar(smin=-5,smax=5)");
-        let ValueSet::Scalar(x) = s else { panic!("scalar expected") };
+        let ValueSet::Scalar(x) = s else {
+            panic!("scalar expected")
+        };
         assert_eq!((x.smin, x.smax, x.smin32, x.smax32), (-5, 5, -5, 5));
-        assert_eq!(compare_text("scalar(smin=-4,smax=5)", "scalar(smin=-5,smax=5)"), Precision::OursMorePrecise);
+        assert_eq!(
+            compare_text("scalar(smin=-4,smax=5)", "scalar(smin=-5,smax=5)"),
+            Precision::OursMorePrecise
+        );
         // Contradictory bounds are the empty set, included in everything.
         assert_eq!(compare_text("scalar(umin=5,umax=4)", "7"), Precision::OursMorePrecise);
     }
 
+    /// Raw bounds: smin, smax, umin, umax, var_off.
+    type Raw = (i64, i64, u64, u64, Tnum);
+
     /// `x` is in the set described by the raw (unreduced) fields.
-    fn raw_contains(fields: &[(i64, i64, u64, u64, Tnum)], x: u64) -> bool {
+    fn raw_contains(fields: &[Raw], x: u64) -> bool {
         fields.iter().all(|&(smin, smax, umin, umax, t)| {
             (smin..=smax).contains(&(x as i64)) && (umin..=umax).contains(&x) && x & !t.mask == t.value
         })
@@ -645,20 +740,41 @@ mod tests {
     fn reduction_and_add_keep_every_value() {
         let probes: Vec<u64> = (-300i64..300)
             .chain((0..64).map(|b| 1i64.wrapping_shl(b)))
-            .chain([i32::MAX as i64, i32::MIN as i64, u32::MAX as i64, i64::MAX, i64::MIN, 0x1_0000_0005])
+            .chain([
+                i32::MAX as i64,
+                i32::MIN as i64,
+                u32::MAX as i64,
+                i64::MAX,
+                i64::MIN,
+                0x1_0000_0005,
+            ])
             .flat_map(|x| [x, x.wrapping_sub(1), x.wrapping_add(1)])
             .map(|x| x as u64)
             .collect();
-        let cases: Vec<(&str, (i64, i64, u64, u64, Tnum))> = vec![
+        let cases: Vec<(&str, Raw)> = vec![
             ("scalar(smin=-5,smax=5)", (-5, 5, 0, u64::MAX, Tnum::UNKNOWN)),
             ("scalar(umin=3,umax=200)", (i64::MIN, i64::MAX, 3, 200, Tnum::UNKNOWN)),
-            ("scalar(var_off=(0x4; 0xf0))", (i64::MIN, i64::MAX, 0, u64::MAX, Tnum { value: 4, mask: 0xf0 })),
-            ("scalar(smin=-100,smax=0x100000004)", (-100, 0x1_0000_0004, 0, u64::MAX, Tnum::UNKNOWN)),
-            ("scalar(umin=0xfffffff0,umax=0x100000010)", (i64::MIN, i64::MAX, 0xffff_fff0, 0x1_0000_0010, Tnum::UNKNOWN)),
-            ("scalar(smin=-2147483649,smax=-1)", (-2_147_483_649, -1, 0, u64::MAX, Tnum::UNKNOWN)),
+            (
+                "scalar(var_off=(0x4; 0xf0))",
+                (i64::MIN, i64::MAX, 0, u64::MAX, Tnum { value: 4, mask: 0xf0 }),
+            ),
+            (
+                "scalar(smin=-100,smax=0x100000004)",
+                (-100, 0x1_0000_0004, 0, u64::MAX, Tnum::UNKNOWN),
+            ),
+            (
+                "scalar(umin=0xfffffff0,umax=0x100000010)",
+                (i64::MIN, i64::MAX, 0xffff_fff0, 0x1_0000_0010, Tnum::UNKNOWN),
+            ),
+            (
+                "scalar(smin=-2147483649,smax=-1)",
+                (-2_147_483_649, -1, 0, u64::MAX, Tnum::UNKNOWN),
+            ),
         ];
         for (text, raw) in &cases {
-            let ValueSet::Scalar(s) = ValueSet::parse(text) else { panic!("{text}: scalar expected") };
+            let ValueSet::Scalar(s) = ValueSet::parse(text) else {
+                panic!("{text}: scalar expected")
+            };
             for c in [0i64, 7, -9, 1 << 40] {
                 let shifted = s.add_const(c);
                 for &x in &probes {
@@ -674,7 +790,17 @@ mod tests {
 
     #[test]
     fn malformed_values_never_panic() {
-        for s in ["", "(", "scalar(", "scalar(var_off=(0x; ))", "fp", "pkt(r=-3)", "P", "=", "scalar(umax=0xzz)"] {
+        for s in [
+            "",
+            "(",
+            "scalar(",
+            "scalar(var_off=(0x; ))",
+            "fp",
+            "pkt(r=-3)",
+            "P",
+            "=",
+            "scalar(umax=0xzz)",
+        ] {
             let v = ValueSet::parse(s);
             assert!(v.leq(&ValueSet::Top));
         }
