@@ -75,6 +75,9 @@ pub fn program_json(r: &ProgramResult, opts: &JsonOptions) -> Value {
     stats.insert("insns".into(), json!(r.stats.insns));
     stats.insert("processed".into(), json!(r.stats.processed));
     stats.insert("blocks".into(), json!(r.stats.blocks));
+    if !r.stats.loops.is_empty() {
+        stats.insert("loops".into(), json!(r.stats.loops));
+    }
     if opts.timings {
         stats.insert("time_ms".into(), json!(millis(r.stats.time)));
     }

@@ -226,6 +226,10 @@ pub fn write_kernel_log(w: &mut impl Write, r: &ProgramResult, level: u8) -> fmt
             writeln!(w, "{m}")?;
         }
     }
+    // bpfcheck's own lines (the kernel has no equivalent): one per loop with its bound.
+    for l in &r.stats.loops {
+        writeln!(w, "; {l}")?;
+    }
     writeln!(w, "{}", summary_line(r))
 }
 
