@@ -1,0 +1,159 @@
+//! Benchmarks of the whole analyzer: time to verify every program of the project's
+//! corpus, of `../shared/ebpf-samples` when present, and of synthetic limit cases
+//! (a 1M-instruction program, deeply nested loops, many maps). Each prints its ratio
+//! to a baseline measured in the same run: decoding the same instructions, the
+//! cheapest pass every analysis needs.
+//!
+//! Run with `cargo bench -p bpfcheck-benches --bench analyzer`.
+
+use analyzer::insn::{decode, parse_program, RawInsn};
+use analyzer::object::{MapDef, MapOrigin, Object, Program};
+use analyzer::prog_type::ProgType;
+use analyzer::verify::{verify_program, Config};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn objects_under(dir: &Path) -> Vec<Object> {
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if std::fs::read(&p).map(|b| b.starts_with(b"\x7fELF")).unwrap_or(false) {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(dir, &mut paths);
+    paths.sort();
+    paths.iter().filter_map(|p| analyzer::elf::load_object(p).ok()).collect()
+}
+
+fn one_program(insns: Vec<RawInsn>, maps: Vec<MapDef>, prog_type: ProgType) -> Object {
+    Object {
+        path: "synthetic".into(),
+        license: Some("GPL".into()),
+        kern_version: None,
+        maps,
+        programs: vec![Program {
+            section: "synthetic".into(),
+            name: "synthetic".into(),
+            prog_type,
+            expected_attach_type: None,
+            insns,
+            functions: vec![(0, "synthetic".into())],
+            line_info: Vec::new(),
+        }],
+        btf: None,
+    }
+}
+
+/// 1M instructions: a straight line of ALU ops ending in exit.
+fn million_insns() -> Object {
+    let mut text = String::from("r0 = 0\n");
+    for i in 0..999_998 {
+        text.push_str(if i % 2 == 0 { "r0 += 1\n" } else { "r1 = r0\n" });
+    }
+    text.push_str("exit\n");
+    one_program(parse_program(&text).expect("valid"), Vec::new(), ProgType::SocketFilter)
+}
+
+/// Five nested bounded loops.
+fn nested_loops() -> Object {
+    let text = "r0 = 0\nr1 = 0\nr2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\n\
+        r5 += 1\nif r5 < 4 goto pc-2\nr5 = 0\nr4 += 1\nif r4 < 4 goto pc-5\nr4 = 0\nr3 += 1\nif r3 < 4 goto pc-8\n\
+        r3 = 0\nr2 += 1\nif r2 < 4 goto pc-11\nr2 = 0\nr1 += 1\nif r1 < 4 goto pc-14\nexit\n";
+    one_program(parse_program(text).expect("valid"), Vec::new(), ProgType::SocketFilter)
+}
+
+/// 4000 maps, each looked up once with a NULL check.
+fn many_maps() -> Object {
+    let n = 4000;
+    let mut text = String::from("r6 = 0\n*(u32 *)(r10 -4) = r6\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "r1 = map[idx:{i}]\nr2 = r10\nr2 += -4\ncall bpf_map_lookup_elem#1\nif r0 == 0x0 goto pc+1\nr6 = *(u32 *)(r0 +0)\n"
+        ));
+    }
+    text.push_str("r0 = 0\nexit\n");
+    let maps = (0..n)
+        .map(|i| MapDef {
+            name: format!("m{i}"),
+            map_type: 1,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 16,
+            map_flags: 0,
+            inner: None,
+            origin: MapOrigin::BtfMaps,
+            initial_value: None,
+            btf_key_type_id: 0,
+            btf_value_type_id: 0,
+        })
+        .collect();
+    one_program(parse_program(&text).expect("valid"), maps, ProgType::SocketFilter)
+}
+
+/// Verifies every program once; returns the wall time.
+fn verify_all(objs: &[Object]) -> Duration {
+    let config = Config { timeout: Some(Duration::from_secs(60)), ..Config::default() };
+    let t = Instant::now();
+    for o in objs {
+        for i in 0..o.programs.len() {
+            black_box(verify_program(o, i, &config));
+        }
+    }
+    t.elapsed()
+}
+
+/// Decodes every program once (the baseline).
+fn decode_all(objs: &[Object]) -> Duration {
+    let t = Instant::now();
+    for o in objs {
+        for p in &o.programs {
+            let _ = black_box(decode(&p.insns));
+        }
+    }
+    t.elapsed()
+}
+
+fn report(name: &str, objs: &[Object]) {
+    let base = decode_all(objs);
+    let ours = verify_all(objs);
+    let programs: usize = objs.iter().map(|o| o.programs.len()).sum();
+    let insns: usize = objs.iter().flat_map(|o| o.programs.iter()).map(|p| p.insns.len()).sum();
+    println!(
+        "{name}: {programs} programs, {insns} insns: verify {:.1} ms, decode baseline {:.3} ms, ratio {:.0}x, {:.0} ns/insn",
+        ours.as_secs_f64() * 1e3,
+        base.as_secs_f64() * 1e3,
+        ours.as_secs_f64() / base.as_secs_f64().max(1e-9),
+        ours.as_secs_f64() * 1e9 / insns.max(1) as f64
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let corpus = objects_under(&root.join("corpus"));
+    report("corpus", &corpus);
+    let samples_dir = root.join("../shared/ebpf-samples");
+    if samples_dir.is_dir() {
+        report("ebpf-samples", &objects_under(&samples_dir));
+    } else {
+        println!("skipped ebpf-samples: {} not found", samples_dir.display());
+    }
+    for (name, obj) in [("1M insns", million_insns()), ("nested loops", nested_loops()), ("4000 maps", many_maps())] {
+        report(name, std::slice::from_ref(&obj));
+    }
+    let mut g = c.benchmark_group("analyzer");
+    g.sample_size(10);
+    g.bench_function("verify corpus", |b| b.iter(|| verify_all(&corpus)));
+    g.bench_function("decode corpus (baseline)", |b| b.iter(|| decode_all(&corpus)));
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
