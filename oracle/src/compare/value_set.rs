@@ -14,7 +14,8 @@
 //!   hold several), the variable offset as a `Scalar`, and for packet pointers the
 //!   verified range `r=` (a larger range is a smaller set of states).
 //! - `Top` (`unknown()`, any value) and `Mixed` (the join of different kinds: a set that
-//!   no single printed value describes).
+//!   no single printed value describes). The constant 0 is in every `_or_null` pointer set,
+//!   and a pointer joined with 0 (the two sides of a NULL check) is its `_or_null` form.
 //!
 //! `A ⊑ B` is decided component by component (every bound of A within B's, A's tnum
 //! `tnum_in` B's, same kind/identity, A's range at least B's): a sufficient condition for
@@ -488,6 +489,8 @@ impl ValueSet {
             (ValueSet::Mixed, _) | (_, ValueSet::Mixed) => false,
             (ValueSet::Scalar(a), ValueSet::Scalar(b)) => a.leq(b),
             (ValueSet::Ptr(a), ValueSet::Ptr(b)) => a.leq(b),
+            // NULL is one of the values of a `_or_null` pointer.
+            (ValueSet::Scalar(a), ValueSet::Ptr(b)) => b.maybe_null && is_null(a),
             _ => false,
         }
     }
@@ -508,9 +511,21 @@ impl ValueSet {
                     range: a.range.min(b.range),
                 })
             }
+            // A pointer on one path and NULL (0) on another: the `_or_null` pointer.
+            (ValueSet::Ptr(p), ValueSet::Scalar(z)) | (ValueSet::Scalar(z), ValueSet::Ptr(p)) if is_null(z) => {
+                ValueSet::Ptr(PtrSet {
+                    maybe_null: true,
+                    ..p.clone()
+                })
+            }
             _ => ValueSet::Mixed,
         }
     }
+}
+
+/// The scalar is exactly 0 (or empty): the NULL a checked `_or_null` pointer becomes.
+fn is_null(s: &ScalarSet) -> bool {
+    s.empty || (s.umin == 0 && s.umax == 0)
 }
 
 /// How our value set for a register relates to the kernel's.
@@ -694,6 +709,17 @@ mod tests {
         assert!(matches!(&p, ValueSet::Ptr(q) if q.off.smin == -16 && q.off.smax == -8));
         assert_eq!(compare_values(&ValueSet::parse("fp-8"), &p), Precision::OursMorePrecise);
         assert_eq!(ValueSet::parse("fp-8").join(&ValueSet::parse("3")), ValueSet::Mixed);
+        // A checked pointer on one path and NULL on the other is the `_or_null` pointer.
+        let checked = ValueSet::parse("map_value(map=h,ks=4,vs=8)").join(&ValueSet::parse("0"));
+        assert_eq!(
+            compare_values(&ValueSet::parse("map_value_or_null(id=3,map=h,ks=4,vs=8)"), &checked),
+            Precision::Equal
+        );
+        assert_eq!(
+            compare_text("0", "map_value_or_null(id=3,map=h,ks=4,vs=8)"),
+            Precision::OursMorePrecise
+        );
+        assert_eq!(compare_text("0", "map_value(map=h,ks=4,vs=8)"), Precision::Incomparable);
         assert_eq!(
             compare_values(&ValueSet::parse("3"), &ValueSet::Mixed),
             Precision::Incomparable
