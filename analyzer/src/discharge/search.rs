@@ -1,0 +1,234 @@
+//! Bounded path search: depth-first over the CFG from the entry to the diagnostic's pc, executing
+//! each block symbolically ([`super::sym`]), pruning infeasible branches with Z3, and asking at
+//! every arrival at the pc whether the violation is satisfiable.
+//!
+//! Only blocks from which a block containing the pc is reachable are entered. A block is entered
+//! at most `unroll + 1` times per path; a path cut by that bound, by the path budget, by the
+//! deadline or by an unsupported instruction makes the search *incomplete*, and an incomplete
+//! search never concludes `Proved`.
+
+use super::sym::{Env, SVal, Stop, SymState};
+use crate::cfg::{Cfg, EdgeKind};
+use crate::diag::{DiagCode, Diagnostic};
+use crate::insn::Insn;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+use z3::ast::{Ast, Bool};
+use z3::{Model, Params, SatResult, Solver};
+
+/// Bounds of one search.
+pub(crate) struct Limits {
+    pub(crate) max_paths: usize,
+    pub(crate) unroll: u32,
+    pub(crate) deadline: Instant,
+}
+
+/// What the search found.
+pub(crate) enum Found {
+    /// The callback accepted a satisfying model of a path condition and the violation.
+    Accepted,
+    /// Satisfying models were found, none accepted.
+    Rejected,
+    /// No violation on any path, and the search was complete.
+    Infeasible,
+    /// No violation found, search incomplete: the reason.
+    Incomplete(String),
+}
+
+struct Item {
+    node: NodeIndex,
+    state: SymState,
+    visits: BTreeMap<NodeIndex, u32>,
+}
+
+fn solver_for(limits: &Limits) -> Solver {
+    let s = Solver::new_for_logic("QF_ABV").unwrap_or_default();
+    let ms = limits.deadline.saturating_duration_since(Instant::now()).as_millis().clamp(1, u128::from(u32::MAX));
+    let mut p = Params::new();
+    p.set_u32("timeout", ms as u32);
+    s.set_params(&p);
+    s
+}
+
+fn check(limits: &Limits, cs: &[Bool], extra: &Bool) -> (SatResult, Option<Model>) {
+    let s = solver_for(limits);
+    for c in cs {
+        s.assert(c);
+    }
+    s.assert(extra);
+    let r = s.check();
+    let m = if r == SatResult::Sat { s.get_model() } else { None };
+    (r, m)
+}
+
+/// The violation condition of `diag` at its pc in state `st` (before the instruction executes).
+fn violation(env: &Env<'_>, st: &SymState, insn: &Insn, diag: &Diagnostic) -> Result<Bool, Stop> {
+    if diag.code == DiagCode::UninitRegister {
+        return Ok(Bool::from_bool(SymState::reads(insn).into_iter().any(|r| st.is_uninit(r))));
+    }
+    let Some((reg, off, size)) = SymState::access_of(insn) else {
+        return Err(Stop::Unsupported(format!("{} at a non-memory instruction", diag.code.as_str())));
+    };
+    // A register read that faults first is not this violation.
+    if SymState::reads(insn).into_iter().any(|r| st.is_uninit(r)) {
+        return Ok(Bool::from_bool(false));
+    }
+    let ptr = st.reg(reg).unwrap_or(SVal::Uninit);
+    Ok(st.access_safe(env, &ptr, off, size)?.not())
+}
+
+/// Searches paths from `cfg.entry` to `diag.pc` for a violation.
+/// `accept` is called with each satisfying model and the path's state; returning true stops.
+pub(crate) fn search(
+    env: &Env<'_>,
+    insns: &[Insn],
+    cfg: &Cfg,
+    diag: &Diagnostic,
+    limits: &Limits,
+    accept: &mut dyn FnMut(&Model, &SymState) -> bool,
+) -> Found {
+    let targets: Vec<NodeIndex> = cfg
+        .graph
+        .node_indices()
+        .filter(|&n| cfg.graph.node_weight(n).is_some_and(|b| b.pcs().contains(&diag.pc)))
+        .collect();
+    if targets.is_empty() {
+        return Found::Incomplete(format!("pc {} is not in the CFG", diag.pc));
+    }
+    // Blocks from which a target is reachable.
+    let mut relevant: HashSet<NodeIndex> = targets.iter().copied().collect();
+    let mut work = targets.clone();
+    while let Some(n) = work.pop() {
+        for p in cfg.graph.neighbors_directed(n, Direction::Incoming) {
+            if relevant.insert(p) {
+                work.push(p);
+            }
+        }
+    }
+    if !relevant.contains(&cfg.entry) {
+        return Found::Infeasible;
+    }
+    let mut incomplete: Option<String> = None;
+    let mut arrivals = 0usize;
+    let mut rejected = false;
+    let mut stack = vec![Item { node: cfg.entry, state: SymState::new(), visits: BTreeMap::new() }];
+    while let Some(mut item) = stack.pop() {
+        if Instant::now() >= limits.deadline {
+            return if rejected { Found::Rejected } else { Found::Incomplete("time budget exhausted".into()) };
+        }
+        let count = item.visits.entry(item.node).or_insert(0);
+        *count += 1;
+        if *count > limits.unroll + 1 {
+            incomplete.get_or_insert_with(|| "loop unrolling bound reached".into());
+            continue;
+        }
+        let Some(block) = cfg.graph.node_weight(item.node).copied() else { continue };
+        let mut dead = false;
+        for pc in block.pcs() {
+            let Some(insn) = insns.get(pc) else {
+                dead = true;
+                break;
+            };
+            if pc == diag.pc {
+                arrivals += 1;
+                if arrivals > limits.max_paths {
+                    return if rejected {
+                        Found::Rejected
+                    } else {
+                        Found::Incomplete(format!("path budget of {} exhausted", limits.max_paths))
+                    };
+                }
+                match violation(env, &item.state, insn, diag) {
+                    Ok(v) => {
+                        if v.simplify().as_bool() != Some(false) {
+                            match check(limits, &item.state.constraints, &v) {
+                                (SatResult::Sat, Some(m)) => {
+                                    if accept(&m, &item.state) {
+                                        return Found::Accepted;
+                                    }
+                                    rejected = true;
+                                }
+                                (SatResult::Unsat, _) => {}
+                                _ => {
+                                    incomplete.get_or_insert_with(|| "solver timeout or unknown".into());
+                                }
+                            }
+                        }
+                    }
+                    Err(Stop::Unsupported(why)) => {
+                        incomplete.get_or_insert(why);
+                    }
+                    Err(Stop::Fault) => {}
+                }
+            }
+            match item.state.step(env, insn) {
+                Ok(()) => {}
+                Err(Stop::Fault) => {
+                    dead = true;
+                    break;
+                }
+                Err(Stop::Unsupported(why)) => {
+                    incomplete.get_or_insert(format!("pc {pc}: {why}"));
+                    dead = true;
+                    break;
+                }
+            }
+        }
+        if dead {
+            continue;
+        }
+        let last = insns.get(block.end).copied();
+        let mut succs: Vec<(NodeIndex, EdgeKind)> = cfg
+            .graph
+            .edges_directed(item.node, Direction::Outgoing)
+            .map(|e| (e.target(), *e.weight()))
+            .filter(|(t, _)| relevant.contains(t))
+            .collect();
+        // Explore the fall-through side first (pushed last).
+        succs.sort_by_key(|(_, k)| matches!(k, EdgeKind::NotTaken | EdgeKind::Fallthrough));
+        for (target, kind) in succs {
+            let mut st = item.state.clone();
+            let res = match kind {
+                EdgeKind::Taken | EdgeKind::NotTaken => match last.as_ref().map(|i| st.branch(i)) {
+                    Some(Ok(c)) => {
+                        let c = if kind == EdgeKind::Taken { c } else { c.not() };
+                        match c.simplify().as_bool() {
+                            Some(true) => Ok(()),
+                            Some(false) => Err(Stop::Fault),
+                            None => match check(limits, &st.constraints, &c).0 {
+                                SatResult::Unsat => Err(Stop::Fault),
+                                SatResult::Sat => {
+                                    st.constraints.push(c);
+                                    Ok(())
+                                }
+                                SatResult::Unknown => {
+                                    Err(Stop::Unsupported("solver timeout or unknown on a branch".into()))
+                                }
+                            },
+                        }
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => Err(Stop::Fault),
+                },
+                EdgeKind::Call => st.enter_call(),
+                EdgeKind::Return => st.leave_call(),
+                EdgeKind::Goto | EdgeKind::Fallthrough => Ok(()),
+            };
+            match res {
+                Ok(()) => stack.push(Item { node: target, state: st, visits: item.visits.clone() }),
+                Err(Stop::Fault) => {}
+                Err(Stop::Unsupported(why)) => {
+                    incomplete.get_or_insert(format!("pc {}: {why}", block.end));
+                }
+            }
+        }
+    }
+    match incomplete {
+        _ if rejected => Found::Rejected,
+        Some(why) => Found::Incomplete(why),
+        None => Found::Infeasible,
+    }
+}
