@@ -9,6 +9,7 @@ pub mod abi;
 pub mod analysis;
 pub mod cfg;
 pub mod diag;
+pub mod discharge;
 pub mod elf;
 pub mod exec;
 pub mod fixpoint;
