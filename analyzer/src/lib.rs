@@ -19,6 +19,7 @@ pub mod interp;
 pub mod liveness;
 pub mod object;
 pub mod prog_type;
+pub mod soundness;
 pub mod state;
 pub mod termination;
 pub mod verify;

@@ -5,6 +5,7 @@ mod cmd_compare;
 mod cmd_dump;
 mod cmd_kernel;
 mod cmd_snapshot;
+mod cmd_soundness;
 mod cmd_verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -94,6 +95,25 @@ enum Command {
         #[arg(long)]
         prog: Option<String>,
     },
+    /// Check the analysis against concrete executions of generated programs (and, with
+    /// --kernel, the live kernel's verdicts); exit 1 on any soundness violation.
+    Soundness {
+        /// Number of generated programs.
+        #[arg(long, default_value_t = 100)]
+        programs: usize,
+        /// Seed of the first program (program i uses seed + i).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Random inputs per program.
+        #[arg(long, default_value_t = 20)]
+        inputs: usize,
+        /// Also load every program into the live kernel and compare verdicts.
+        #[arg(long)]
+        kernel: bool,
+        /// Parallel jobs (default: all cores).
+        #[arg(short = 'j', long)]
+        jobs: Option<usize>,
+    },
     /// Print the CFG of one program as Graphviz dot.
     Cfg {
         file: PathBuf,
@@ -118,6 +138,9 @@ fn main() -> ExitCode {
             cmd_compare::run(&cmd_compare::Options { paths, format, jobs, timeout, prog })
         }
         Command::Snapshot { dir, out, check } => cmd_snapshot::run(&dir, &out, check),
+        Command::Soundness { programs, seed, inputs, kernel, jobs } => {
+            cmd_soundness::run(&cmd_soundness::Options { programs, seed, inputs, kernel, jobs })
+        }
     };
     match result {
         Ok(code) => code,
