@@ -67,7 +67,10 @@ fn check(limits: &Limits, cs: &[Bool], extra: &Bool) -> (SatResult, Option<Model
 /// The violation condition of `diag` at its pc in state `st` (before the instruction executes).
 fn violation(env: &Env<'_>, st: &SymState, insn: &Insn, diag: &Diagnostic) -> Result<Bool, Stop> {
     if diag.code == DiagCode::UninitRegister {
-        return Ok(Bool::from_bool(SymState::reads(insn).into_iter().any(|r| st.is_uninit(r))));
+        let Some(reads) = SymState::reads_in(env, insn) else {
+            return Err(Stop::Unsupported("uninit_register at a call the encoding does not know".into()));
+        };
+        return Ok(Bool::from_bool(reads.into_iter().any(|r| st.is_uninit(r))));
     }
     let Some((reg, off, size)) = SymState::access_of(insn) else {
         return Err(Stop::Unsupported(format!("{} at a non-memory instruction", diag.code.as_str())));

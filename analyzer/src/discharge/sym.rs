@@ -244,7 +244,20 @@ impl SymState {
         }
     }
 
-    /// The registers an instruction reads.
+    /// The registers an instruction reads (for calls: the helper's arguments; `None` for calls
+    /// whose arguments the encoding does not know).
+    pub(crate) fn reads_in(env: &Env<'_>, insn: &Insn) -> Option<Vec<Reg>> {
+        match *insn {
+            Insn::Call(CallTarget::Helper(id)) => {
+                let proto = helper_proto_for(env.prog_type, id)?;
+                Some((0..5u8).filter(|&i| proto.arg(usize::from(i)) != ArgKind::DontCare).map(|i| Reg(i + 1)).collect())
+            }
+            Insn::Call(_) => None,
+            _ => Some(SymState::reads(insn)),
+        }
+    }
+
+    /// The registers a non-call instruction reads.
     pub(crate) fn reads(insn: &Insn) -> Vec<Reg> {
         let op = |o: Operand| match o {
             Operand::Reg(r) => vec![r],
@@ -456,6 +469,8 @@ impl SymState {
             SRegion::Ctx => self.ctx = store_bytes(&self.ctx, &at, n, &bits),
             SRegion::Packet => self.pkt = store_bytes(&self.pkt, &at, n, &bits),
             SRegion::MapValue { buf } => {
+                let map = self.bufs.get(buf).map(|b| b.map).ok_or(Stop::Fault)?;
+                self.havoc_map(map, Some(buf));
                 let b = self.bufs.get_mut(buf).ok_or(Stop::Fault)?;
                 b.cur = store_bytes(&b.cur, &at, n, &bits);
             }
@@ -526,7 +541,7 @@ impl SymState {
                 Ok(if cond == JmpCond::Eq { is_null } else { is_null.not() })
             }
             _ => match (self.address(&a), self.address(&b)) {
-                (Some(x), Some(y)) => Ok(jmp_cond(width, cond, &x, &y)),
+                (Some(x), Some(y)) if width == Width::W64 => Ok(jmp_cond(width, cond, &x, &y)),
                 _ => Err(Stop::Unsupported("comparison of pointers the encoding cannot relate".into())),
             },
         }
@@ -569,15 +584,18 @@ impl SymState {
                 r => return Err(Stop::Unsupported(format!("helper {id} returning {r:?}"))),
             },
         };
-        // Stack memory the helper may write is havocked (whole frame).
-        if !matches!(id, 1..=3) {
+        // Memory the helper may write is havocked: whole stack frames, map value buffers, the
+        // packet and ctx behind pointer arguments; an update or delete may rewrite every value
+        // of its map that the program holds a pointer to.
+        if matches!(id, 2 | 3) {
+            if let Some(SVal::Ptr { region: SRegion::Map { map }, .. }) = args.first() {
+                let map = *map;
+                self.havoc_map(map, None);
+            }
+        } else if id != 1 {
             for a in &args {
-                if let SVal::Ptr { region: SRegion::Stack { depth }, .. } = a {
-                    let fresh = self.fresh_array("havoc");
-                    if let Some(f) = self.frames.get_mut(*depth) {
-                        f.stack = fresh;
-                        f.spills.clear();
-                    }
+                if let SVal::Ptr { region, .. } = a {
+                    self.havoc_region(*region);
                 }
             }
         }
@@ -589,6 +607,40 @@ impl SymState {
             *slot = r0;
         }
         Ok(())
+    }
+
+    /// Forgets the contents of `region` (a helper may have written it).
+    fn havoc_region(&mut self, region: SRegion) {
+        match region {
+            SRegion::Stack { depth } => {
+                let fresh = self.fresh_array("havoc");
+                if let Some(f) = self.frames.get_mut(depth) {
+                    f.stack = fresh;
+                    f.spills.clear();
+                }
+            }
+            SRegion::MapValue { buf } => {
+                if let Some(map) = self.bufs.get(buf).map(|b| b.map) {
+                    self.havoc_map(map, None);
+                }
+            }
+            SRegion::Packet => self.pkt = self.fresh_array("havoc_pkt"),
+            SRegion::Ctx => self.ctx = self.fresh_array("havoc_ctx"),
+            SRegion::PacketEnd | SRegion::Map { .. } => {}
+        }
+    }
+
+    /// Forgets the current contents of every value buffer of `map` except `keep` (they may alias).
+    fn havoc_map(&mut self, map: u32, keep: Option<usize>) {
+        for i in 0..self.bufs.len() {
+            if Some(i) == keep || self.bufs.get(i).map(|b| b.map) != Some(map) {
+                continue;
+            }
+            let fresh = self.fresh_array("havoc_value");
+            if let Some(b) = self.bufs.get_mut(i) {
+                b.cur = fresh;
+            }
+        }
     }
 
     fn map_lookup(&mut self, env: &Env<'_>, args: &[SVal]) -> Result<SVal, Stop> {
