@@ -35,6 +35,11 @@ const REAL_BUGS: &[&str] = &[
     "map_value/array_var_key_no_null_check.o",
     "map_value/var_index_off_by_one.o",
     "map_value/var_index_unchecked.o",
+    "refs/ringbuf_no_null_check.o",
+    "refs/ringbuf_use_after_submit.o",
+    "atomics/map_value_or_null_atomic.o",
+    "scalar_deref/null_const.o",
+    "uninit/caller_saved_after_call.o",
 ];
 
 #[test]

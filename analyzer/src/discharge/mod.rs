@@ -210,7 +210,7 @@ fn build_input(env: &Env<'_>, obj: &Object, m: &Model, st: &SymState) -> (Concre
     }
     let mut map_values = BTreeMap::new();
     let mut nlookup = 0;
-    for b in &st.bufs {
+    for b in st.bufs.iter().filter(|b| !b.mem) {
         let name = obj.maps.get(b.map as usize).map_or("?", |d| d.name.as_str());
         let value = eval_bytes(m, &b.initial, u64::from(b.value_size));
         match (&b.key, &b.hit) {

@@ -74,7 +74,14 @@ pub(crate) struct Buf {
     pub(crate) key: Option<Vec<BV>>,
     /// NULL unless this holds (lookups); `None` for global data.
     pub(crate) hit: Option<Bool>,
+    /// Helper memory (a ringbuf record), not a map value: `map` is [`NO_MAP`].
+    pub(crate) mem: bool,
+    /// Submitted or discarded: every access faults.
+    pub(crate) released: bool,
 }
+
+/// The `Buf::map` of helper memory.
+pub(crate) const NO_MAP: u32 = u32::MAX;
 
 /// One call frame.
 #[derive(Clone, Debug)]
@@ -300,10 +307,10 @@ impl SymState {
         let bounds = match region {
             SRegion::Packet => in_bounds(&at, size, &lit(0), &pkt_len()),
             SRegion::PacketEnd => Bool::from_bool(false),
-            SRegion::MapValue { buf } => {
-                let vs = self.bufs.get(buf).map_or(0, |b| b.value_size);
-                in_bounds(&at, size, &lit(0), &lit(u64::from(vs)))
-            }
+            SRegion::MapValue { buf } => match self.bufs.get(buf) {
+                Some(b) if !b.released => in_bounds(&at, size, &lit(0), &lit(u64::from(b.value_size))),
+                _ => Bool::from_bool(false),
+            },
             SRegion::Stack { .. } => {
                 let Some(a) = konst(&at) else {
                     return Err(Stop::Unsupported("stack access at a variable offset".into()));
@@ -393,7 +400,7 @@ impl SymState {
         }
         let arr = self.fresh_array(&format!("global{map}"));
         let value_size = env.maps.get(map as usize).map_or(0, |m| m.value_size);
-        self.bufs.push(Buf { map, value_size, initial: arr.clone(), cur: arr, key: None, hit: None });
+        self.bufs.push(Buf { map, value_size, initial: arr.clone(), cur: arr, key: None, hit: None, mem: false, released: false });
         self.bufs.len() - 1
     }
 
@@ -562,6 +569,22 @@ impl SymState {
         }
         let r0 = match id {
             1 => self.map_lookup(env, &args)?,
+            131 => self.ringbuf_reserve(env, &args)?,
+            132 | 133 => {
+                match args.first() {
+                    Some(SVal::Ptr { region: SRegion::MapValue { buf }, off, null }) if konst(off) == Some(0) => {
+                        if let Some(hit) = null {
+                            self.require(hit.clone())?;
+                        }
+                        match self.bufs.get_mut(*buf) {
+                            Some(b) if b.mem && !b.released => b.released = true,
+                            _ => return Err(Stop::Fault),
+                        }
+                    }
+                    _ => return Err(Stop::Unsupported("ringbuf record argument the encoding cannot follow".into())),
+                }
+                SVal::Uninit
+            }
             2 | 3 => SVal::Scalar(self.fresh("map_update")),
             12 | 26 => return Err(Stop::Unsupported(format!("helper {id}"))),
             _ => match proto.ret {
@@ -643,6 +666,36 @@ impl SymState {
         }
     }
 
+    /// `bpf_ringbuf_reserve`: NULL when the queued result is 0 or the size exceeds the ring.
+    fn ringbuf_reserve(&mut self, env: &Env<'_>, args: &[SVal]) -> Result<SVal, Stop> {
+        let Some(SVal::Ptr { region: SRegion::Map { map }, .. }) = args.first() else {
+            return Err(Stop::Unsupported("ringbuf reserve without a constant map".into()));
+        };
+        let cap = env.maps.get(*map as usize).map_or(1 << 20, |m| u64::from(m.max_entries)).min(1 << 20);
+        let size = match args.get(1) {
+            Some(SVal::Scalar(s)) => konst(s).ok_or_else(|| Stop::Unsupported("ringbuf record of variable size".into()))?,
+            _ => return Err(Stop::Fault),
+        };
+        if size > 4096 {
+            return Err(Stop::Unsupported("ringbuf record too large".into()));
+        }
+        let q = self.fresh("helper131");
+        self.returns.push((131, q.clone()));
+        let hit = Bool::and(&[q.eq(lit(0)).not(), Bool::from_bool(size <= cap)]);
+        let arr = self.fresh_array("ringbuf");
+        self.bufs.push(Buf {
+            map: NO_MAP,
+            value_size: size as u32,
+            initial: arr.clone(),
+            cur: arr,
+            key: None,
+            hit: Some(hit.clone()),
+            mem: true,
+            released: false,
+        });
+        Ok(SVal::Ptr { region: SRegion::MapValue { buf: self.bufs.len() - 1 }, off: lit(0), null: Some(hit) })
+    }
+
     fn map_lookup(&mut self, env: &Env<'_>, args: &[SVal]) -> Result<SVal, Stop> {
         let Some(SVal::Ptr { region: SRegion::Map { map }, .. }) = args.first() else {
             return Err(Stop::Unsupported("map lookup without a constant map".into()));
@@ -683,6 +736,8 @@ impl SymState {
             cur: arr,
             key: Some(key),
             hit: Some(hit.clone()),
+            mem: false,
+            released: false,
         });
         Ok(SVal::Ptr { region: SRegion::MapValue { buf: self.bufs.len() - 1 }, off: lit(0), null: Some(hit) })
     }
