@@ -18,6 +18,9 @@ pub struct EbpfAnalysis<'a> {
     /// Live-in registers per pc (`liveness::live_in`): dead ones are forgotten at
     /// block entries.
     pub live: Vec<crate::liveness::RegMask>,
+    /// The state at the entry (R1 = ctx for a program; the prototype's arguments for a
+    /// global function).
+    pub entry: AbsState,
 }
 
 impl EbpfAnalysis<'_> {
@@ -63,7 +66,7 @@ impl Analysis for EbpfAnalysis<'_> {
     type Edge = EdgeKind;
 
     fn entry_state(&self) -> StateSet {
-        StateSet::single(AbsState::entry())
+        StateSet::single(self.entry.clone())
     }
 
     fn transfer_node(&self, _node: NodeIndex, block: &Block, state: &mut StateSet) {

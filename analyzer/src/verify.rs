@@ -227,7 +227,6 @@ pub fn verify_program(obj: &Object, index: usize, config: &Config) -> ProgramRes
 /// the invariant before each pc (the join over frame instances of the states that
 /// reach it; None for unreachable pcs). Used by the soundness checker.
 pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Config) -> (ProgramResult, Vec<Option<StateSet>>) {
-    let start = Instant::now();
     let Some(prog) = obj.programs.get(index) else {
         let dummy = Program {
             section: String::new(),
@@ -242,6 +241,18 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
         r.error = Some(format!("no program #{index}"));
         return (r, Vec::new());
     };
+    verify_linked(obj, prog, config, None)
+}
+
+/// Verifies one linked program, or (with `as_global`) a global function on its own
+/// from its BTF prototype's arguments.
+fn verify_linked(
+    obj: &Object,
+    prog: &Program,
+    config: &Config,
+    as_global: Option<&[crate::global_funcs::ParamKind]>,
+) -> (ProgramResult, Vec<Option<StateSet>>) {
+    let start = Instant::now();
     let mut res = ProgramResult::new(obj, prog);
     let insns = match decode(&prog.insns) {
         Ok(i) => i,
@@ -260,7 +271,15 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
         .filter(|(start, _)| *start != 0)
         .filter_map(|(start, name)| crate::exec::Intrinsic::from_name(name).map(|i| (*start, i)))
         .collect();
-    let cfg_config = CfgConfig { opaque_functions: intrinsics.iter().map(|(pc, _)| *pc).collect(), ..CfgConfig::default() };
+    // Global functions are verified on their own and called as black boxes (when their
+    // code can be analysed separately; otherwise they stay inlined).
+    let globals: Vec<(crate::global_funcs::GlobalFunc, Program)> = crate::global_funcs::global_functions(obj, prog)
+        .into_iter()
+        .filter_map(|g| crate::global_funcs::sub_program(prog, g.start).map(|p| (g, p)))
+        .collect();
+    let mut opaque: Vec<usize> = intrinsics.iter().map(|(pc, _)| *pc).collect();
+    opaque.extend(globals.iter().map(|(g, _)| g.start));
+    let cfg_config = CfgConfig { opaque_functions: opaque, reject_unreachable: as_global.is_none(), ..CfgConfig::default() };
     let cfg = match build_cfg(&insns, &cfg_config) {
         Ok(c) => c,
         Err(e) => {
@@ -282,10 +301,11 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
     }
     let blocks: Vec<_> = cfg.graph.node_indices().map(|n| cfg.graph[n].clone()).collect();
     let analysis = EbpfAnalysis {
-        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &maps, insns: &insns, allow_uninit_stack: true, gpl: is_gpl(obj.license.as_deref()), intrinsics, inner_maps },
+        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &maps, insns: &insns, allow_uninit_stack: true, gpl: is_gpl(obj.license.as_deref()), intrinsics, inner_maps, global_funcs: globals.iter().map(|(g, _)| (g.start, g.params.clone())).collect(), is_global_entry: as_global.is_some() },
         thresholds: thresholds_of(&insns, obj),
         blocks,
         live: crate::liveness::live_in(&insns),
+        entry: as_global.map(crate::global_funcs::entry_state).unwrap_or_else(AbsState::entry),
     };
     let budget = Budget {
         max_node_visits: config.max_node_visits,
@@ -319,12 +339,22 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
     // kernel's instruction budget.
     let mut loop_diags = Vec::new();
     if cfg.wto.components().next().is_some() {
-        let loops = crate::termination::check_loops(
-            &insns,
-            &cfg,
-            &|n| fix.entry_of(n).cloned(),
-            &crate::termination::TerminationConfig::default(),
-        );
+        // Z3 queries share the program's time limit.
+        let mut tconfig = crate::termination::TerminationConfig::default();
+        if let Some(t) = config.timeout {
+            let left = t.saturating_sub(start.elapsed());
+            tconfig.query_timeout = tconfig.query_timeout.min(left.max(Duration::from_millis(10)));
+        }
+        let loops = crate::termination::check_loops(&insns, &cfg, &|n| fix.entry_of(n).cloned(), &tconfig);
+        if config.timeout.is_some_and(|t| start.elapsed() > t) {
+            res.verdict = Verdict::Error;
+            res.error = Some(format!(
+                "time limit of {:.3}s exceeded while proving loops terminate",
+                config.timeout.map(|t| t.as_secs_f64()).unwrap_or(0.0)
+            ));
+            res.stats.time = start.elapsed();
+            return (res, Vec::new());
+        }
         for l in &loops {
             res.stats.loops.push(l.summary());
             if let Some(msg) = l.rejection() {
@@ -397,6 +427,17 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
         }
     }
     diags.extend(loop_diags);
+    // Each global function, verified on its own; its findings at its pcs.
+    for (g, sub) in &globals {
+        let (sub_res, _) = verify_linked(obj, sub, config, Some(&g.params));
+        for d in sub_res.diagnostics {
+            diags.push(Diagnostic { pc: d.pc + g.start, ..d });
+        }
+        if let Some(e) = sub_res.error {
+            res.error = Some(format!("global function {}: {e}", g.name));
+        }
+        res.stats.loops.extend(sub_res.stats.loops);
+    }
     diags.sort_by_key(|d| d.pc);
     res.diagnostics = diags;
     res.error_state = first_err_state.map(|(_, s)| s);

@@ -194,7 +194,7 @@ pub(crate) fn layout(insns: &[Insn], config: &CfgConfig) -> Result<Layout, CfgEr
     }
     let mut pc = 0;
     while pc < len {
-        if !reached[pc] {
+        if !reached[pc] && config.reject_unreachable {
             return Err(CfgError::UnreachableInsn { pc });
         }
         if matches!(insns[pc], Insn::LdImm64 { .. }) {

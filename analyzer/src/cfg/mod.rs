@@ -111,11 +111,14 @@ pub struct CfgConfig {
     /// Start pcs of functions whose calls are not inlined: the analysis models them
     /// as intrinsics (the loader's `memset`/`memcpy`), so a call to one falls through.
     pub opaque_functions: Vec<usize>,
+    /// Reject instructions no path reaches (the kernel's `unreachable insn`); off for a
+    /// global function analysed on its own, whose slice of the program holds other code.
+    pub reject_unreachable: bool,
 }
 
 impl Default for CfgConfig {
     fn default() -> Self {
-        CfgConfig { max_insns: 1_000_000, max_call_frames: 8, max_blocks: 1 << 21, opaque_functions: Vec::new() }
+        CfgConfig { max_insns: 1_000_000, max_call_frames: 8, max_blocks: 1 << 21, opaque_functions: Vec::new(), reject_unreachable: true }
     }
 }
 

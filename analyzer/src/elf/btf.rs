@@ -167,6 +167,8 @@ pub struct Btf {
     /// Indexed by type id; entry 0 is `void`.
     types: Vec<BtfType>,
     strings: Vec<u8>,
+    /// Byte offset in the blob of each type's record (entry 0 unused).
+    offsets: Vec<usize>,
 }
 
 /// Modifier chains longer than this are treated as a cycle.
@@ -218,14 +220,16 @@ impl Btf {
             name_off: 0,
             kind: BtfKind::Void,
         }];
+        let mut offsets = vec![0usize];
         let mut off = 0usize;
         while off < type_data.len() {
             let id = types.len() as u32;
             let (ty, next) = parse_type(type_data, off, id)?;
+            offsets.push(hdr_len + type_off + off);
             types.push(ty);
             off = next;
         }
-        Ok(Btf { types, strings })
+        Ok(Btf { types, strings, offsets })
     }
 
     /// Number of type ids, including `void` (id 0).
@@ -238,6 +242,11 @@ impl Btf {
     }
 
     /// The type with this id (`0` is `void`).
+    /// Byte offset in the blob of type `id`'s record (its `name_off` word).
+    pub fn record_offset(&self, id: u32) -> Option<usize> {
+        self.offsets.get(id as usize).copied().filter(|_| id != 0)
+    }
+
     pub fn type_by_id(&self, id: u32) -> Option<&BtfType> {
         self.types.get(id as usize)
     }

@@ -113,11 +113,18 @@ pub(crate) fn collect_maps(
         if !is_global_data_section(&s.name) || s.is_exec() || s.size == 0 {
             continue;
         }
-        let value_size = u32::try_from(s.size).map_err(|_| LoadError::BadMapDef {
-            file: file.to_string(),
-            map: s.name.clone(),
-            reason: format!("section size {} does not fit a map value", s.size),
-        })?;
+        // The kernel caps a map value at KMALLOC_MAX_SIZE (32 MiB with 4 KiB pages);
+        // a larger section cannot be a global data map (and a huge `.bss` would make
+        // us allocate its zeroes: a fuzzer found a 3.5 GB one).
+        const MAX_VALUE_SIZE: u64 = 32 << 20;
+        if s.size > MAX_VALUE_SIZE {
+            return Err(LoadError::BadMapDef {
+                file: file.to_string(),
+                map: s.name.clone(),
+                reason: format!("section size {} exceeds the largest map value ({MAX_VALUE_SIZE})", s.size),
+            });
+        }
+        let value_size = s.size as u32;
         let initial = if s.sh_type == object::elf::SHT_NOBITS {
             vec![0; value_size as usize]
         } else {

@@ -51,6 +51,24 @@ mod reader;
 pub mod section_names;
 
 pub use btf::{Btf, BtfError, BtfKind, BtfType};
+
+/// As libbpf does before loading: functions that are static or hidden in the symbol
+/// table get static linkage in BTF, so the verifier treats them as static subprograms
+/// (checked in their calling context) rather than global ones (checked on their own).
+fn mark_hidden_functions_static(mut raw: Vec<u8>, btf: Option<&Btf>, elf: &reader::ElfObject<'_>) -> Vec<u8> {
+    let Some(btf) = btf else { return raw };
+    for sym in elf.symbols.iter().filter(|s| s.st_type == object::elf::STT_FUNC && s.hidden) {
+        let Some(id) = btf.find_func(&sym.name) else { continue };
+        let Some(BtfKind::Func { linkage: 1, .. }) = btf.type_by_id(id).map(|t| &t.kind) else { continue };
+        // The info word follows name_off; its low 16 bits (vlen) hold the linkage.
+        if let Some(off) = btf.record_offset(id) {
+            if let Some(info) = raw.get_mut(off + 4..off + 6) {
+                info.copy_from_slice(&0u16.to_le_bytes());
+            }
+        }
+    }
+    raw
+}
 pub use error::LoadError;
 pub use section_names::prog_type_for_section;
 
@@ -125,7 +143,7 @@ pub fn load_object_bytes(path_label: &str, bytes: &[u8]) -> Result<Object, LoadE
         kern_version,
         maps: maps.maps,
         programs,
-        btf: btf_bytes,
+        btf: btf_bytes.map(|b| mark_hidden_functions_static(b, btf.as_ref(), &elf)),
     })
 }
 

@@ -45,6 +45,8 @@ pub(crate) struct Symbol {
     pub(crate) value: u64,
     /// `st_size` (0 when the assembler did not record one).
     pub(crate) size: u64,
+    /// `STB_LOCAL` binding or `STV_HIDDEN` visibility: not callable from outside.
+    pub(crate) hidden: bool,
 }
 
 /// One `Elf64_Rel` entry.
@@ -184,6 +186,7 @@ pub(crate) fn read_elf<'a>(file: &str, bytes: &'a [u8]) -> Result<ElfObject<'a>,
                 shndx: sym.st_shndx(endian),
                 value: sym.st_value(endian),
                 size: sym.st_size(endian),
+                hidden: sym.st_bind() == elf::STB_LOCAL || sym.st_other() & 3 == elf::STV_HIDDEN,
             });
         }
         break;

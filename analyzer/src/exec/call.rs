@@ -18,6 +18,9 @@ pub(crate) fn call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, target: CallTarget) -
         // the callee reads, which it checks itself.
         CallTarget::Local(imm) => {
             let target = (cx.pc as i64 + 1 + imm as i64) as usize;
+            if let Some((_, params)) = cx.env.global_funcs.iter().find(|(pc, _)| *pc == target) {
+                return global_call(cx, s, &params.clone());
+            }
             match cx.env.intrinsics.iter().find(|(pc, _)| *pc == target) {
                 Some((_, which)) => intrinsic(cx, s, *which),
                 None => Some(()),
@@ -55,6 +58,40 @@ fn intrinsic(cx: &mut Ctx<'_, '_>, s: &mut AbsState, which: super::Intrinsic) ->
                 if let Some(f) = s.frames.get_mut(frame as usize) {
                     f.stack.fill_bytes(off, n as i64, StackByte::Zero);
                 }
+            }
+        }
+    }
+    for r in 1..=5 {
+        s.set_reg(Reg(r), RegState::NotInit);
+    }
+    s.set_reg(Reg::R0, RegState::unknown_scalar());
+    Some(())
+}
+
+/// A call to a global function: each argument must match its BTF kind (the kernel's
+/// `btf_check_subprog_call`); the callee was verified on its own, so R0 is an unknown
+/// scalar afterwards and R1-R5 are clobbered.
+fn global_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, params: &[crate::global_funcs::ParamKind]) -> Option<()> {
+    use crate::global_funcs::ParamKind;
+    for (i, p) in params.iter().enumerate() {
+        let r = Reg(i as u8 + 1);
+        let v = cx.read(s, r)?;
+        match p {
+            ParamKind::Scalar => {
+                if !matches!(v, RegState::Scalar(_)) {
+                    cx.error(DiagCode::HelperArgument, format!("R{} is not a scalar", r.0));
+                    return None;
+                }
+            }
+            ParamKind::Ctx => match v {
+                RegState::Ptr(q) if q.kind == PtrKind::Ctx && q.off == 0 && q.has_fixed_off() => {}
+                _ => {
+                    cx.error(DiagCode::HelperArgument, format!("arg#{i} expects pointer to ctx"));
+                    return None;
+                }
+            },
+            ParamKind::Mem { size } => {
+                check_mem_arg(cx, s, r, Scalar::constant(*size as u64), true, true)?;
             }
         }
     }
@@ -535,6 +572,20 @@ pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
                     return None;
                 }
             }
+        }
+        return Some(());
+    }
+    if cx.env.is_global_entry {
+        if let Some((id, pc)) = s.refs.iter().next() {
+            cx.error(DiagCode::Reference, format!("Unreleased reference id={id} alloc_insn={pc}"));
+            return None;
+        }
+        if let RegState::Ptr(p) = r0 {
+            cx.error(
+                DiagCode::ReturnValue,
+                format!("At subprogram exit the register R0 is not a scalar value ({})", p.type_name()),
+            );
+            return None;
         }
         return Some(());
     }

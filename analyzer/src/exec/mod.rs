@@ -37,6 +37,11 @@ pub struct Env<'a> {
     /// For each map of a map-in-map type, the index in `maps` of its inner map
     /// (inner maps are appended after the object's own maps).
     pub inner_maps: Vec<Option<u32>>,
+    /// Global functions called as black boxes: start pc and argument kinds.
+    pub global_funcs: Vec<(usize, Vec<crate::global_funcs::ParamKind>)>,
+    /// This analysis is of a global function on its own (its exit returns a scalar to
+    /// any caller, with no program-type range).
+    pub is_global_entry: bool,
 }
 
 /// Library functions with C semantics that clang emits calls to and the loader supplies.
