@@ -90,10 +90,13 @@ fn analyse(obj: &Object, index: usize) -> Option<Report> {
             gpl: true,
             intrinsics,
             inner_maps,
+            global_funcs: Vec::new(),
+            is_global_entry: false,
         },
         thresholds: thresholds(&insns, obj),
         blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
         live: analyzer::liveness::live_in(&insns),
+        entry: analyzer::state::AbsState::entry(),
     };
     let budget = Budget {
         max_node_visits: 2_000_000,

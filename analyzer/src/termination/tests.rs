@@ -42,10 +42,13 @@ pub(crate) fn run(text: &str) -> (Vec<LoopResult>, Option<u64>) {
             gpl: true,
             intrinsics: Vec::new(),
             inner_maps: Vec::new(),
+            global_funcs: Vec::new(),
+            is_global_entry: false,
         },
         thresholds: Thresholds::from_constants(consts),
         blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
         live: crate::liveness::live_in(&insns),
+        entry: crate::state::AbsState::entry(),
     };
     let fix = solve(
         &cfg.graph,
