@@ -264,3 +264,28 @@ fn sample_counterexamples_replay_and_known_false_alarms_are_proved() {
         assert!(proved.iter().any(|p| p == name), "{name} not proved: {proved:?}");
     }
 }
+
+#[test]
+fn a_violation_needing_a_large_packet_is_found() {
+    // Only packets of at least 8000 bytes reach the unchecked read at offset 9000.
+    let text = "
+        r2 = *(u32 *)(r1 +0)
+        r3 = *(u32 *)(r1 +4)
+        r4 = r3
+        r4 -= r2
+        if r4 < 8000 goto pc+3
+        r2 += 9000
+        r0 = *(u8 *)(r2 +0)
+        r0 = 2
+        exit
+    ";
+    let obj = xdp_object(text);
+    let d = single_diag(&obj, DiagCode::PacketAccess);
+    match counterexample(&obj, 0, &d, &DischargeConfig::default()) {
+        DischargeOutcome::Counterexample(c) => {
+            assert!(c.replayed, "{c:#?}");
+            assert!((8000..=9000).contains(&c.inputs.packet.len()), "{}", c.inputs.packet.len());
+        }
+        o => panic!("{o:?}"),
+    }
+}

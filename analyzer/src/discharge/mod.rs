@@ -190,7 +190,8 @@ fn build_input(env: &Env<'_>, obj: &Object, m: &Model, st: &SymState) -> (Concre
     let mut desc = BTreeMap::new();
     let ctx_len = env.ctx_size.min(4096);
     let ctx = eval_bytes(m, &sym::input_ctx(), ctx_len);
-    let len = eval_u64(m, &sym::pkt_len()).min(sym::MAX_PKT_LEN);
+    // Lengths past 64 KiB are truncated: such a counterexample will not replay.
+    let len = eval_u64(m, &sym::pkt_len()).min(1 << 16);
     let packet = eval_bytes(m, &sym::input_pkt(), len);
     desc.insert("packet_len".to_string(), len.to_string());
     if !packet.is_empty() {
@@ -212,7 +213,20 @@ fn build_input(env: &Env<'_>, obj: &Object, m: &Model, st: &SymState) -> (Concre
     let mut nlookup = 0;
     for b in st.bufs.iter().filter(|b| !b.mem) {
         let name = obj.maps.get(b.map as usize).map_or("?", |d| d.name.as_str());
-        let value = eval_bytes(m, &b.initial, u64::from(b.value_size));
+        let value = if b.value_size <= 4096 {
+            eval_bytes(m, &b.initial, u64::from(b.value_size))
+        } else {
+            // Large values: only the bytes the path loaded matter; the rest are zero.
+            let mut v = vec![0u8; b.value_size as usize];
+            for idx in &b.reads {
+                let i = eval_u64(m, idx);
+                let byte = b.initial.select(idx).as_bv().map_or(0, |x| eval_u64(m, &x) as u8);
+                if let Some(slot) = usize::try_from(i).ok().and_then(|i| v.get_mut(i)) {
+                    *slot = byte;
+                }
+            }
+            v
+        };
         match (&b.key, &b.hit) {
             (Some(key), Some(hit)) => {
                 nlookup += 1;

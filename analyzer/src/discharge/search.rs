@@ -14,7 +14,7 @@ use crate::insn::Insn;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 use z3::ast::{Ast, Bool};
 use z3::{Model, Params, SatResult, Solver};
@@ -44,24 +44,40 @@ struct Item {
     visits: BTreeMap<NodeIndex, u32>,
 }
 
-fn solver_for(limits: &Limits) -> Solver {
-    let s = Solver::new_for_logic("QF_ABV").unwrap_or_default();
-    let ms = limits.deadline.saturating_duration_since(Instant::now()).as_millis().clamp(1, u128::from(u32::MAX));
-    let mut p = Params::new();
-    p.set_u32("timeout", ms as u32);
-    s.set_params(&p);
-    s
+/// One incremental solver for the whole search: each path constraint `c` is asserted once as
+/// `p => c` for a fresh literal `p`, and a check assumes the literals of the current path, so
+/// lemmas learnt on one path help its siblings.
+struct Incremental {
+    solver: Solver,
+    literals: HashMap<Bool, Bool>,
 }
 
-fn check(limits: &Limits, cs: &[Bool], extra: &Bool) -> (SatResult, Option<Model>) {
-    let s = solver_for(limits);
-    for c in cs {
-        s.assert(c);
+impl Incremental {
+    fn new() -> Incremental {
+        Incremental { solver: Solver::new_for_logic("QF_ABV").unwrap_or_default(), literals: HashMap::new() }
     }
-    s.assert(extra);
-    let r = s.check();
-    let m = if r == SatResult::Sat { s.get_model() } else { None };
-    (r, m)
+
+    fn literal(&mut self, c: &Bool) -> Bool {
+        if let Some(p) = self.literals.get(c) {
+            return p.clone();
+        }
+        let p = Bool::new_const(format!("path!{}", self.literals.len()));
+        self.solver.assert(p.implies(c));
+        self.literals.insert(c.clone(), p.clone());
+        p
+    }
+
+    fn check(&mut self, limits: &Limits, cs: &[Bool], extra: &Bool) -> (SatResult, Option<Model>) {
+        let ms = limits.deadline.saturating_duration_since(Instant::now()).as_millis().clamp(1, u128::from(u32::MAX));
+        let mut p = Params::new();
+        p.set_u32("timeout", ms as u32);
+        self.solver.set_params(&p);
+        let mut assumptions: Vec<Bool> = cs.iter().map(|c| self.literal(c)).collect();
+        assumptions.push(self.literal(extra));
+        let r = self.solver.check_assumptions(&assumptions);
+        let m = if r == SatResult::Sat { self.solver.get_model() } else { None };
+        (r, m)
+    }
 }
 
 /// The violation condition of `diag` at its pc in state `st` (before the instruction executes).
@@ -114,6 +130,7 @@ pub(crate) fn search(
     if !relevant.contains(&cfg.entry) {
         return Found::Infeasible;
     }
+    let mut smt = Incremental::new();
     let mut incomplete: Option<String> = None;
     let mut arrivals = 0usize;
     let mut rejected = false;
@@ -147,7 +164,14 @@ pub(crate) fn search(
                 match violation(env, &item.state, insn, diag) {
                     Ok(v) => {
                         if v.simplify().as_bool() != Some(false) {
-                            match check(limits, &item.state.constraints, &v) {
+                            // Prefer a small packet; fall back to any length.
+                            let mut small = item.state.constraints.clone();
+                            small.push(super::sym::pkt_len().bvule(super::sym::lit(super::sym::MAX_PKT_LEN)));
+                            let mut res = smt.check(limits, &small, &v);
+                            if res.0 != SatResult::Sat {
+                                res = smt.check(limits, &item.state.constraints, &v);
+                            }
+                            match res {
                                 (SatResult::Sat, Some(m)) => {
                                     if accept(&m, &item.state) {
                                         return Found::Accepted;
@@ -201,7 +225,7 @@ pub(crate) fn search(
                         match c.simplify().as_bool() {
                             Some(true) => Ok(()),
                             Some(false) => Err(Stop::Fault),
-                            None => match check(limits, &st.constraints, &c).0 {
+                            None => match smt.check(limits, &st.constraints, &c).0 {
                                 SatResult::Unsat => Err(Stop::Fault),
                                 SatResult::Sat => {
                                     st.constraints.push(c);

@@ -29,8 +29,10 @@ use z3::Sort;
 
 /// The interpreter's fake address of packet offset 0 (`interp::Region::base`).
 const PACKET_BASE: u64 = 0xffff_8880_0200_0100;
-/// Upper bound on the packet length in counterexamples.
+/// Packet length counterexamples are first searched within (a larger one is tried next).
 pub(crate) const MAX_PKT_LEN: u64 = 4096;
+/// Hard bound on the packet length (`skb->len` is a `u32`).
+const MAX_PKT_LEN_HARD: u64 = u32::MAX as u64;
 
 /// Where a symbolic pointer points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +80,8 @@ pub(crate) struct Buf {
     pub(crate) mem: bool,
     /// Submitted or discarded: every access faults.
     pub(crate) released: bool,
+    /// Byte offsets loaded from this buffer on the path (the only initial bytes a model fixes).
+    pub(crate) reads: Vec<BV>,
 }
 
 /// The `Buf::map` of helper memory.
@@ -186,7 +190,7 @@ impl SymState {
             pkt: input_pkt(),
             bufs: Vec::new(),
             returns: Vec::new(),
-            constraints: vec![len.bvule(lit(MAX_PKT_LEN))],
+            constraints: vec![len.bvule(lit(MAX_PKT_LEN_HARD))],
             counter: 0,
         }
     }
@@ -400,7 +404,7 @@ impl SymState {
         }
         let arr = self.fresh_array(&format!("global{map}"));
         let value_size = env.maps.get(map as usize).map_or(0, |m| m.value_size);
-        self.bufs.push(Buf { map, value_size, initial: arr.clone(), cur: arr, key: None, hit: None, mem: false, released: false });
+        self.bufs.push(Buf { map, value_size, initial: arr.clone(), cur: arr, key: None, hit: None, mem: false, released: false, reads: Vec::new() });
         self.bufs.len() - 1
     }
 
@@ -440,6 +444,11 @@ impl SymState {
                 if n == 8 {
                     return Ok(v.clone());
                 }
+            }
+        }
+        if let SRegion::MapValue { buf } = *region {
+            if let Some(b) = self.bufs.get_mut(buf) {
+                b.reads.extend((0..n).map(|i| at.bvadd(lit(u64::from(i)))));
             }
         }
         let raw = load_bytes(self.region_array(*region)?, &at, n);
@@ -692,6 +701,7 @@ impl SymState {
             hit: Some(hit.clone()),
             mem: true,
             released: false,
+            reads: Vec::new(),
         });
         Ok(SVal::Ptr { region: SRegion::MapValue { buf: self.bufs.len() - 1 }, off: lit(0), null: Some(hit) })
     }
@@ -708,8 +718,8 @@ impl SymState {
         let Some(SVal::Ptr { region: SRegion::Stack { depth }, off, .. }) = args.get(1) else {
             return Err(Stop::Unsupported("map key not on the stack".into()));
         };
-        if def.key_size > 64 || def.value_size > 4096 {
-            return Err(Stop::Unsupported("map key or value too large".into()));
+        if def.key_size > 512 || def.value_size > 1 << 20 {
+            return Err(Stop::Unsupported(format!("map key or value too large (key_size={} value_size={})", def.key_size, def.value_size)));
         }
         let k = konst(off).map(|a| a as i64).ok_or_else(|| Stop::Unsupported("key at a variable offset".into()))?;
         if k < -512 || k + i64::from(def.key_size) > 0 {
@@ -721,7 +731,8 @@ impl SymState {
                 stack.select(&lit((k + i64::from(i)) as u64)).as_bv().unwrap_or_else(|| BV::from_u64(0, 8))
             })
             .collect();
-        let hit = if matches!(def.map_type, BPF_MAP_TYPE_ARRAY | BPF_MAP_TYPE_PERCPU_ARRAY) {
+        // `max_entries == 0` in the object means the loader sets it: the hit is then unknown.
+        let hit = if matches!(def.map_type, BPF_MAP_TYPE_ARRAY | BPF_MAP_TYPE_PERCPU_ARRAY) && def.max_entries > 0 {
             let idx = load_bytes(&stack, &lit(k as u64), def.key_size.min(4));
             idx.zero_ext(64 - idx.get_size()).bvult(lit(u64::from(def.max_entries)))
         } else {
@@ -738,6 +749,7 @@ impl SymState {
             hit: Some(hit.clone()),
             mem: false,
             released: false,
+            reads: Vec::new(),
         });
         Ok(SVal::Ptr { region: SRegion::MapValue { buf: self.bufs.len() - 1 }, off: lit(0), null: Some(hit) })
     }
