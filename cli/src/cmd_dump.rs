@@ -61,16 +61,36 @@ fn short_file(f: &str) -> &str {
     f.rsplit('/').next().unwrap_or(f)
 }
 
-pub(crate) fn run_cfg(file: &Path, prog: &str, _states: bool) -> Result<ExitCode> {
+pub(crate) fn run_cfg(file: &Path, prog: &str, states: bool) -> Result<ExitCode> {
     let obj = analyzer::elf::load_object(file).with_context(|| format!("loading {}", file.display()))?;
-    let Some(p) = obj.programs.iter().find(|p| p.name == prog) else {
+    let Some(index) = obj.programs.iter().position(|p| p.name == prog) else {
         bail!("{}: no program named {prog}", file.display());
+    };
+    let p = &obj.programs[index];
+    // With --states: the invariant before each block's first instruction.
+    let entry_states: Vec<String> = if states {
+        let config = analyzer::verify::Config { collect_states: true, ..analyzer::verify::Config::default() };
+        let (r, _) = analyzer::verify::verify_program_with_invariants(&obj, index, &config);
+        let mut v = vec![String::new(); p.insns.len()];
+        for t in r.trace {
+            if let Some(slot) = v.get_mut(t.pc) {
+                *slot = t.state_before;
+            }
+        }
+        v
+    } else {
+        Vec::new()
     };
     let insns = analyzer::insn::decode(&p.insns).with_context(|| format!("decoding {prog}"))?;
     let cfg = analyzer::cfg::build_cfg(&insns, &analyzer::cfg::CfgConfig::default())
         .with_context(|| format!("building the CFG of {prog}"))?;
     let dot = cfg.to_dot(|b| {
-        (b.start..=b.end).map(|pc| format!("{pc}: {}", print_insn(&p.insns, pc))).collect::<Vec<_>>().join("\\l") + "\\l"
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(st) = entry_states.get(b.start).filter(|s| !s.is_empty()) {
+            lines.push(format!("; {st}"));
+        }
+        lines.extend((b.start..=b.end).map(|pc| format!("{pc}: {}", print_insn(&p.insns, pc))));
+        lines.join("\\l") + "\\l"
     });
     print!("{dot}");
     Ok(ExitCode::SUCCESS)

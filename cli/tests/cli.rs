@@ -103,3 +103,16 @@ fn dump_of_a_truncated_file_is_one_clear_error_line() {
     assert!(!err.contains("panicked"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn cfg_prints_graphviz_with_optional_invariants() {
+    let out = bin().args(["cfg", "--prog", "bounded_sum"]).arg(corpus("loops/bounded_sum.o")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(dot.contains("(95) exit"), "{dot}");
+    assert!(!dot.contains("R10=fp0"), "no states without --states");
+    let out = bin().args(["cfg", "--states", "--prog", "bounded_sum"]).arg(corpus("loops/bounded_sum.o")).output().unwrap();
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.contains("R10=fp0"), "{dot}");
+}
