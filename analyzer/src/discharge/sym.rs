@@ -547,8 +547,10 @@ impl SymState {
         let b = self.operand(src)?;
         match (&a, &b) {
             (SVal::Scalar(x), SVal::Scalar(y)) => Ok(jmp_cond(width, cond, x, y)),
-            (SVal::Ptr { null, .. }, SVal::Scalar(z)) | (SVal::Scalar(z), SVal::Ptr { null, .. })
-                if konst(z) == Some(0) && matches!(cond, JmpCond::Eq | JmpCond::Ne) =>
+            (SVal::Ptr { null, off, .. }, SVal::Scalar(z)) | (SVal::Scalar(z), SVal::Ptr { null, off, .. })
+                if konst(z) == Some(0)
+                    && matches!(cond, JmpCond::Eq | JmpCond::Ne)
+                    && (null.is_none() || konst(off) == Some(0)) =>
             {
                 let is_null = match null {
                     Some(hit) => hit.not(),
@@ -606,7 +608,16 @@ impl SymState {
                             v.bvsle(lit(hi as u64)),
                         ])),
                         None if crate::abi::ret_bounded_by_size_arg(id).is_some() => {
-                            return Err(Stop::Unsupported(format!("helper {id} result bounded by a size")))
+                            // `-MAX_ERRNO..=size` for a constant size argument.
+                            let size = crate::abi::ret_bounded_by_size_arg(id)
+                                .and_then(|i| args.get(i))
+                                .and_then(|a| match a {
+                                    SVal::Scalar(b) => konst(b),
+                                    _ => None,
+                                })
+                                .ok_or_else(|| Stop::Unsupported(format!("helper {id} result bounded by a variable size")))?;
+                            let lo = (-crate::abi::helpers::MAX_ERRNO) as u64;
+                            self.constraints.push(Bool::and(&[v.bvsge(lit(lo)), v.bvsle(lit(size))]));
                         }
                         None => {}
                     }
