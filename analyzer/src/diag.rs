@@ -89,10 +89,23 @@ pub struct Diagnostic {
     pub code: DiagCode,
     /// The kernel's wording where it has one.
     pub message: String,
+    /// With `--smt discharge`: a concrete input that drives the program to this error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<CounterexampleInfo>,
+}
+
+/// A concrete input found by Z3 for a diagnostic, and whether the concrete
+/// interpreter confirmed it (a counterexample that does not replay is a bpfcheck bug).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct CounterexampleInfo {
+    /// Input name (`packet_len`, `ctx[16..20]`, `helper#1 return (...)`) to value.
+    pub inputs: std::collections::BTreeMap<String, String>,
+    pub replayed: bool,
+    pub replay_outcome: String,
 }
 
 impl Diagnostic {
     pub fn new(pc: usize, code: DiagCode, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { pc, code, message: message.into() }
+        Diagnostic { pc, code, message: message.into(), counterexample: None }
     }
 }

@@ -89,6 +89,68 @@ pub struct Stats {
     /// One line per loop: its proven iteration bound, or why it is rejected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub loops: Vec<String>,
+    /// With `--smt discharge`: what Z3 did with the diagnostics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smt: Option<SmtStats>,
+}
+
+/// What the SMT discharge did for one program.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SmtStats {
+    pub queries: u64,
+    /// Diagnostics shown infeasible (false alarms), removed from the result.
+    pub proved: u64,
+    /// Diagnostics with a concrete counterexample.
+    pub refuted: u64,
+    pub unknown: u64,
+    #[serde(skip)]
+    pub time: Duration,
+    /// The removed false alarms, as `pc: message`.
+    pub proved_messages: Vec<String>,
+}
+
+/// Applies the SMT backend to a result: every diagnostic it can encode is either
+/// proved infeasible (removed; listed in `stats.smt`), given a counterexample the
+/// concrete interpreter replays, or left as it is (unknown is never safe). A program
+/// whose every diagnostic is proved infeasible becomes accepted.
+pub fn discharge(obj: &Object, index: usize, res: &mut ProgramResult) {
+    if res.verdict != Verdict::Rejected {
+        return;
+    }
+    let t = Instant::now();
+    let outcomes = crate::discharge::discharge_program(obj, index, res, &crate::discharge::DischargeConfig::default());
+    let mut stats = SmtStats { queries: outcomes.len() as u64, ..SmtStats::default() };
+    let mut keep = Vec::new();
+    for d in std::mem::take(&mut res.diagnostics) {
+        match outcomes.iter().find(|(od, _)| *od == d).map(|(_, o)| o) {
+            Some(crate::discharge::DischargeOutcome::Proved) => {
+                stats.proved += 1;
+                stats.proved_messages.push(format!("{}: {}", d.pc, d.message));
+            }
+            Some(crate::discharge::DischargeOutcome::Counterexample(c)) => {
+                stats.refuted += 1;
+                keep.push(Diagnostic {
+                    counterexample: Some(crate::diag::CounterexampleInfo {
+                        inputs: c.description.clone(),
+                        replayed: c.replayed,
+                        replay_outcome: c.replay_outcome.clone(),
+                    }),
+                    ..d
+                });
+            }
+            Some(crate::discharge::DischargeOutcome::Unknown(_)) => {
+                stats.unknown += 1;
+                keep.push(d);
+            }
+            None => keep.push(d),
+        }
+    }
+    res.diagnostics = keep;
+    if res.diagnostics.is_empty() && res.error.is_none() {
+        res.verdict = Verdict::Accepted;
+    }
+    stats.time = t.elapsed();
+    res.stats.smt = Some(stats);
 }
 
 /// The analysis result of one program.
@@ -430,6 +492,29 @@ fn verify_linked(
     // Each global function, verified on its own; its findings at its pcs.
     for (g, sub) in &globals {
         let (sub_res, _) = verify_linked(obj, sub, config, Some(&g.params));
+        if config.collect_states {
+            // The body's invariants live in its own analysis (at depth 0, from the
+            // prototype). Here, at any call depth, record the trivial invariant (every
+            // register NOT_INIT contains any value), so consumers do not mistake the
+            // body for unreachable; its own analysis is what checks it.
+            for pc in g.start..(g.start + sub.insns.len()).min(per_pc_before.len()) {
+                if per_pc_before[pc].is_none() {
+                    let mut set = StateSet::bottom();
+                    for depth in 1..crate::state::MAX_CALL_FRAMES {
+                        let mut st = AbsState::entry();
+                        st.frames = (0..=depth)
+                            .map(|d| {
+                                let mut f = crate::state::Frame::new(d as u8);
+                                f.regs = [RegState::NotInit; 11];
+                                f
+                            })
+                            .collect();
+                        set.add(st);
+                    }
+                    per_pc_before[pc] = Some(set);
+                }
+            }
+        }
         for d in sub_res.diagnostics {
             diags.push(Diagnostic { pc: d.pc + g.start, ..d });
         }

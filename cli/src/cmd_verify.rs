@@ -23,6 +23,7 @@ pub(crate) struct Options {
     pub prog: Option<String>,
     pub timings: bool,
     pub table: bool,
+    pub smt: crate::SmtMode,
 }
 
 /// A program to analyse: object index and program index.
@@ -71,8 +72,14 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         jobs.par_iter()
             .map(|j| {
                 let obj = &objects[j.obj];
-                let r = catch_unwind(AssertUnwindSafe(|| verify_program(obj, j.prog, &config)))
-                    .unwrap_or_else(|_| panicked(obj, j.prog));
+                let r = catch_unwind(AssertUnwindSafe(|| {
+                    let mut r = verify_program(obj, j.prog, &config);
+                    if o.smt == crate::SmtMode::Discharge {
+                        analyzer::verify::discharge(obj, j.prog, &mut r);
+                    }
+                    r
+                }))
+                .unwrap_or_else(|_| panicked(obj, j.prog));
                 if let Some(b) = &bar {
                     b.inc(1);
                 }

@@ -62,13 +62,17 @@ pub fn program_json(r: &ProgramResult, opts: &JsonOptions) -> Value {
         .diagnostics
         .iter()
         .map(|d| {
-            json!({
+            let mut e = json!({
                 "pc": d.pc,
                 "code": d.code.as_str(),
                 "message": d.message,
                 "source": source_at(r, d.pc),
                 "state": state_at(r, d.pc),
-            })
+            });
+            if let Some(c) = &d.counterexample {
+                e["counterexample"] = json!({"inputs": c.inputs, "replayed": c.replayed, "replay": c.replay_outcome});
+            }
+            e
         })
         .collect();
     let mut stats = Map::new();
@@ -77,6 +81,12 @@ pub fn program_json(r: &ProgramResult, opts: &JsonOptions) -> Value {
     stats.insert("blocks".into(), json!(r.stats.blocks));
     if !r.stats.loops.is_empty() {
         stats.insert("loops".into(), json!(r.stats.loops));
+    }
+    if let Some(smt) = &r.stats.smt {
+        stats.insert(
+            "smt".into(),
+            json!({"queries": smt.queries, "proved": smt.proved, "refuted": smt.refuted, "unknown": smt.unknown, "proved_alarms": smt.proved_messages}),
+        );
     }
     if opts.timings {
         stats.insert("time_ms".into(), json!(millis(r.stats.time)));
@@ -120,6 +130,18 @@ pub fn json_report(results: &[ProgramResult], load_errors: &[(String, String)], 
     if opts.timings {
         let total: Duration = results.iter().map(|r| r.stats.time).sum();
         summary.insert("time_ms".into(), json!(millis(total)));
+    }
+    let smt: Vec<_> = results.iter().filter_map(|r| r.stats.smt.as_ref()).collect();
+    if !smt.is_empty() {
+        let mut m = Map::new();
+        m.insert("queries".into(), json!(smt.iter().map(|s| s.queries).sum::<u64>()));
+        m.insert("proved".into(), json!(smt.iter().map(|s| s.proved).sum::<u64>()));
+        m.insert("refuted".into(), json!(smt.iter().map(|s| s.refuted).sum::<u64>()));
+        m.insert("unknown".into(), json!(smt.iter().map(|s| s.unknown).sum::<u64>()));
+        if opts.timings {
+            m.insert("time_ms".into(), json!(millis(smt.iter().map(|s| s.time).sum())));
+        }
+        summary.insert("smt".into(), Value::Object(m));
     }
     json!({ "programs": programs, "summary": Value::Object(summary) })
 }

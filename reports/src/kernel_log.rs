@@ -226,9 +226,22 @@ pub fn write_kernel_log(w: &mut impl Write, r: &ProgramResult, level: u8) -> fmt
             writeln!(w, "{m}")?;
         }
     }
-    // bpfcheck's own lines (the kernel has no equivalent): one per loop with its bound.
+    // bpfcheck's own lines (the kernel has no equivalent): one per loop with its bound,
+    // the counterexamples and the alarms the SMT backend proved false.
     for l in &r.stats.loops {
         writeln!(w, "; {l}")?;
+    }
+    for d in &r.diagnostics {
+        if let Some(c) = &d.counterexample {
+            let inputs: Vec<String> = c.inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let replay = if c.replayed { "replayed" } else { "DID NOT REPLAY (a bpfcheck bug)" };
+            writeln!(w, "; counterexample for insn {} ({replay}): {}", d.pc, inputs.join(", "))?;
+        }
+    }
+    if let Some(smt) = &r.stats.smt {
+        for m in &smt.proved_messages {
+            writeln!(w, "; proved by SMT (false alarm of the domains): {m}")?;
+        }
     }
     writeln!(w, "{}", summary_line(r))
 }
