@@ -26,6 +26,17 @@ pub(crate) enum Format {
     Sarif,
 }
 
+/// What the SMT backend does after the abstract interpretation (termination proofs
+/// always run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SmtMode {
+    /// Report the domains' diagnostics as they are.
+    Off,
+    /// Ask Z3 about each diagnostic: drop proved false alarms, attach counterexamples
+    /// (replayed in the concrete interpreter) to real ones.
+    Discharge,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Verify every program of every object file (folders are searched for *.o).
@@ -52,6 +63,10 @@ enum Command {
         /// Also print the live kernel's verdict (needs root); tab-separated table.
         #[arg(long)]
         table: bool,
+        /// SMT discharge of the diagnostics (off by default: a proved false alarm can
+        /// still be a program the kernel rejects by its typing rules).
+        #[arg(long, value_enum, default_value_t = SmtMode::Off)]
+        smt: SmtMode,
     },
     /// List programs and maps, and disassemble in the kernel's syntax with source lines.
     Dump {
@@ -128,8 +143,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Verify { paths, log_level, format, jobs, timeout, prog, timings, table } => {
-            cmd_verify::run(&cmd_verify::Options { paths, log_level, format, jobs, timeout, prog, timings, table })
+        Command::Verify { paths, log_level, format, jobs, timeout, prog, timings, table, smt } => {
+            cmd_verify::run(&cmd_verify::Options { paths, log_level, format, jobs, timeout, prog, timings, table, smt })
         }
         Command::Dump { file, prog } => cmd_dump::run(&file, prog.as_deref()),
         Command::Kernel { file, prog, log_level } => cmd_kernel::run(&file, prog.as_deref(), log_level),
