@@ -20,6 +20,7 @@ pub mod liveness;
 pub mod interp;
 pub mod object;
 pub mod prog_type;
+pub mod smt;
 pub mod soundness;
 pub mod state;
 pub mod termination;

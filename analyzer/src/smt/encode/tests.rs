@@ -1,0 +1,400 @@
+//! Differential tests: every encoding, applied to concrete inputs and
+//! folded by Z3's simplifier, must give exactly what the Rust code gives.
+//! This is what ties the proofs in `prove_domains` to the real code.
+
+use super::range::SymRange;
+use super::refine;
+use super::scalar::{SymScalar, SyncMode};
+use super::tnum::SymTnum;
+use super::{concrete, lit, truth_of, value_of};
+use lattices::scalar::{eval_binop, eval_cmp};
+use lattices::testing::Rng;
+use lattices::{BinOp, BitWidth, Cmp, Lattice, Scalar, Tnum};
+use lattices::{S32Range, S64Range, U32Range, U64Range};
+
+const CMPS: [Cmp; 11] = [
+    Cmp::Eq,
+    Cmp::Ne,
+    Cmp::Gt,
+    Cmp::Ge,
+    Cmp::Lt,
+    Cmp::Le,
+    Cmp::SGt,
+    Cmp::SGe,
+    Cmp::SLt,
+    Cmp::SLe,
+    Cmp::Set,
+];
+const ALL_OPS: [BinOp; 13] = [
+    BinOp::Add,
+    BinOp::Sub,
+    BinOp::Mul,
+    BinOp::Div,
+    BinOp::SDiv,
+    BinOp::Mod,
+    BinOp::SMod,
+    BinOp::Or,
+    BinOp::And,
+    BinOp::Xor,
+    BinOp::Lsh,
+    BinOp::Rsh,
+    BinOp::Arsh,
+];
+const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
+
+/// A valid tnum of one of several shapes (constants, low masks, ranges, random).
+fn rand_tnum(rng: &mut Rng) -> Tnum {
+    match rng.below(5) {
+        0 => Tnum::constant(rng.interesting_u64()),
+        1 => {
+            let k = rng.below(65);
+            let m = if k == 0 { 0 } else { u64::MAX >> (64 - k) };
+            Tnum::new(rng.next_u64() & !m, m)
+        }
+        2 => {
+            let (a, b) = (rng.interesting_u64(), rng.interesting_u64());
+            Tnum::range(a.min(b), a.max(b))
+        }
+        3 => Tnum::UNKNOWN,
+        _ => {
+            let (v, m) = (rng.next_u64(), rng.next_u64() & rng.next_u64());
+            Tnum::new(v & !m, m)
+        }
+    }
+}
+
+/// A value near the bounds that matter (0, sign bits, 32-bit edges) or random.
+fn rand_u64(rng: &mut Rng) -> u64 {
+    let base = rng.interesting_u64();
+    match rng.below(4) {
+        0 => base,
+        1 => base.wrapping_add(rng.below(5)).wrapping_sub(2),
+        2 => rng.next_u64(),
+        _ => (rng.interesting_u64() << 32) | (rng.interesting_u64() & 0xffff_ffff),
+    }
+}
+
+/// A scalar: mostly synced ones built from ranges/tnums/constants and their
+/// meets, sometimes raw (unsynced, possibly inconsistent or bottom).
+fn rand_scalar(rng: &mut Rng) -> Scalar {
+    let (a, b) = (rand_u64(rng), rand_u64(rng));
+    let s = match rng.below(8) {
+        0 => Scalar::constant(a),
+        1 => Scalar::from_urange(a.min(b), a.max(b)),
+        2 => Scalar::from_srange((a as i64).min(b as i64), (a as i64).max(b as i64)),
+        3 => Scalar::from_tnum(rand_tnum(rng)),
+        4 => {
+            let x = Scalar::from_urange(a.min(b), a.max(b));
+            x.meet(&Scalar::from_tnum(rand_tnum(rng)))
+        }
+        5 => {
+            // 32-bit-ish: small upper half
+            let lo = Scalar::from_urange(a.min(b) & 0xffff_ffff, a.max(b) & 0xffff_ffff);
+            lo.meet(&Scalar::from_srange(
+                -((a & 0xff) as i64),
+                (b & 0xffff) as i64,
+            ))
+        }
+        _ => Scalar {
+            var_off: rand_tnum(rng),
+            umin: a.min(b),
+            umax: a.max(b),
+            smin: (rand_u64(rng) as i64).min(a as i64),
+            smax: (rand_u64(rng) as i64).max(b as i64),
+            u32_min: (rand_u64(rng) as u32).min(a as u32),
+            u32_max: (rand_u64(rng) as u32).max(b as u32),
+            s32_min: (rand_u64(rng) as i32).min(a as i32),
+            s32_max: (rand_u64(rng) as i32).max(b as i32),
+        },
+    };
+    if rng.below(10) == 0 {
+        // a raw field perturbation (may make it inconsistent or bottom)
+        let mut t = s;
+        t.umin = t.umin.wrapping_add(rng.below(3));
+        t.s32_max = t.s32_max.wrapping_sub(rng.below(3) as i32);
+        t
+    } else {
+        s
+    }
+}
+
+fn eval_tnum(t: &SymTnum) -> Tnum {
+    t.eval().expect("tnum folds to a constant")
+}
+
+fn eval_scalar(s: &SymScalar) -> Scalar {
+    s.eval().expect("scalar folds to a constant")
+}
+
+#[test]
+fn tnum_encodings_match_rust() {
+    let mut rng = Rng::new(1);
+    for i in 0..1500 {
+        let (a, b) = (rand_tnum(&mut rng), rand_tnum(&mut rng));
+        let (sa, sb) = (SymTnum::lit(a, 64), SymTnum::lit(b, 64));
+        let sh = (rng.next_u64() & 0xff) as u8;
+        let s8 = lit(sh as u64, 8);
+        let cases: [(&str, SymTnum, Tnum); 14] = [
+            ("add", sa.add(&sb), a.add(b)),
+            ("sub", sa.sub(&sb), a.sub(b)),
+            ("neg", sa.neg(), a.neg()),
+            ("and", sa.and(&sb), a.and(b)),
+            ("or", sa.or(&sb), a.or(b)),
+            ("xor", sa.xor(&sb), a.xor(b)),
+            ("intersect", sa.intersect(&sb), a.intersect(b)),
+            ("union", sa.union(&sb), a.union(b)),
+            ("lshift", sa.lshift(&s8), a.lshift(sh)),
+            ("rshift", sa.rshift(&s8), a.rshift(sh)),
+            ("arshift64", sa.arshift(&s8, 64), a.arshift(sh, 64)),
+            ("arshift32", sa.arshift(&s8, 32), a.arshift(sh, 32)),
+            (
+                "range",
+                SymTnum::range(&sa.value, &sb.value),
+                Tnum::range(a.value, b.value),
+            ),
+            ("with_subreg", sa.with_subreg(&sb), a.with_subreg(b)),
+        ];
+        for (name, enc, rust) in cases {
+            assert_eq!(eval_tnum(&enc), rust, "{name}({a}, {b}) shift {sh}");
+        }
+        let (ok, m) = sa.meet_checked(&sb);
+        assert_eq!(
+            truth_of(&ok),
+            Some(a.meet_checked(b).is_some()),
+            "meet_checked({a}, {b})"
+        );
+        if let Some(r) = a.meet_checked(b) {
+            assert_eq!(eval_tnum(&m), r);
+        }
+        assert_eq!(eval_tnum(&sa.meet(&sb)), a.meet(&b));
+        assert_eq!(value_of(&sa.smin()), Some(a.smin() as u64));
+        let x = if i % 2 == 0 {
+            rng.interesting_u64()
+        } else {
+            rng.next_u64()
+        };
+        for (name, (some, v), rust) in [
+            ("floor", sa.floor(&lit(x, 64)), a.floor(x)),
+            ("ceil", sa.ceil(&lit(x, 64)), a.ceil(x)),
+        ] {
+            assert_eq!(truth_of(&some), Some(rust.is_some()), "{name}({a}, {x:#x})");
+            if let Some(r) = rust {
+                assert_eq!(value_of(&v), Some(r), "{name}({a}, {x:#x})");
+            }
+        }
+        assert_eq!(value_of(&sa.smax()), Some(a.smax() as u64));
+        if i % 5 == 0 {
+            assert_eq!(eval_tnum(&sa.mul(&sb)), a.mul(b), "mul({a}, {b})");
+            // the 8-bit unrolling is the low byte of the Rust result on 8-bit inputs
+            let (a8, b8) = (a.cast(1), b.cast(1));
+            let m8 = SymTnum::lit(a8, 8).mul(&SymTnum::lit(b8, 8));
+            assert_eq!(eval_tnum(&m8), a8.mul(b8).cast(1), "mul8({a8}, {b8})");
+        }
+    }
+}
+
+/// The Rust interval op on (bit patterns of) bounds at `w` bits.
+fn rust_range(w: u32, signed: bool, op: BinOp, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+    macro_rules! run {
+        ($t:ident, $u:ty, $p:ty) => {{
+            let c = |v: u64| v as $u as $p;
+            let (x, y) = (
+                $t {
+                    min: c(a.0),
+                    max: c(a.1),
+                },
+                $t {
+                    min: c(b.0),
+                    max: c(b.1),
+                },
+            );
+            let r = match op {
+                BinOp::Add => x.add(&y),
+                BinOp::Sub => x.sub(&y),
+                BinOp::And => x.and(&y),
+                BinOp::Or => x.or(&y),
+                _ => x.xor(&y),
+            };
+            (r.min as $u as u64, r.max as $u as u64)
+        }};
+    }
+    match (w, signed) {
+        (64, false) => run!(U64Range, u64, u64),
+        (64, true) => run!(S64Range, u64, i64),
+        (_, false) => run!(U32Range, u32, u32),
+        (_, true) => run!(S32Range, u32, i32),
+    }
+}
+
+#[test]
+fn interval_encodings_match_rust() {
+    let mut rng = Rng::new(2);
+    for (w, signed) in [(64, false), (64, true), (32, false), (32, true)] {
+        let mask = if w == 64 { u64::MAX } else { 0xffff_ffff };
+        let ord = |x: u64| {
+            if signed {
+                (((x << (64 - w)) as i64) >> (64 - w)) as i128
+            } else {
+                x as i128
+            }
+        };
+        for _ in 0..600 {
+            let pair = |rng: &mut Rng| {
+                let (x, y) = (rand_u64(rng) & mask, rand_u64(rng) & mask);
+                // mostly well-formed, sometimes empty, sometimes a constant
+                match rng.below(8) {
+                    0 => (x, y),
+                    1 => (x, x),
+                    _ if ord(x) <= ord(y) => (x, y),
+                    _ => (y, x),
+                }
+            };
+            let (a, b) = (pair(&mut rng), pair(&mut rng));
+            let (sa, sb) = (
+                SymRange::lit(a.0, a.1, w, signed),
+                SymRange::lit(b.0, b.1, w, signed),
+            );
+            for op in BITOPS {
+                let enc = super::scalar::range_op(op, &sa, &sb).expect("encoded");
+                let got = enc.eval().expect("folds");
+                assert_eq!(
+                    got,
+                    rust_range(w, signed, op, a, b),
+                    "w{w} signed={signed} {op:?} {a:x?} {b:x?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn concrete_semantics_match_eval_binop_and_eval_cmp() {
+    let mut rng = Rng::new(3);
+    for _ in 0..400 {
+        let (x, y) = (rand_u64(&mut rng), rand_u64(&mut rng));
+        let y = if rng.below(6) == 0 { 0 } else { y };
+        let (bx, by) = (lit(x, 64), lit(y, 64));
+        for w in [BitWidth::W64, BitWidth::W32] {
+            for op in ALL_OPS {
+                assert_eq!(
+                    value_of(&concrete::binop(op, w, &bx, &by)),
+                    Some(eval_binop(op, w, x, y)),
+                    "{op:?} {w:?}"
+                );
+            }
+            for c in CMPS {
+                assert_eq!(
+                    truth_of(&concrete::cmp(c, w, &bx, &by)),
+                    Some(eval_cmp(c, w, x, y)),
+                    "{c:?} {w:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sync_and_meet_encodings_match_rust() {
+    let mut rng = Rng::new(4);
+    for i in 0..800 {
+        let s = rand_scalar(&mut rng);
+        let enc = SymScalar::lit(&s).synced();
+        assert_eq!(eval_scalar(&enc), s.synced(), "sync({s:?})");
+        assert_eq!(
+            truth_of(&SymScalar::lit(&s).is_bottom()),
+            Some(s.is_bottom())
+        );
+        if i % 4 == 0 {
+            let t = rand_scalar(&mut rng);
+            let m = SymScalar::lit(&s).meet(&SymScalar::lit(&t), SyncMode::Exact);
+            assert_eq!(eval_scalar(&m), s.meet(&t), "meet({s:?}, {t:?})");
+        }
+        let x = rand_u64(&mut rng);
+        assert_eq!(
+            truth_of(&SymScalar::lit(&s).contains(&lit(x, 64))),
+            Some(s.contains(x))
+        );
+    }
+}
+
+#[test]
+fn scalar_binop_encodings_match_rust() {
+    let mut rng = Rng::new(5);
+    for _ in 0..120 {
+        let (a, b) = (rand_scalar(&mut rng), rand_scalar(&mut rng));
+        let (sa, sb) = (SymScalar::lit(&a), SymScalar::lit(&b));
+        for w in [BitWidth::W64, BitWidth::W32] {
+            for op in BITOPS {
+                let enc = SymScalar::binop(op, w, &sa, &sb, SyncMode::Exact).expect("encoded");
+                assert_eq!(
+                    eval_scalar(&enc),
+                    Scalar::binop(op, w, &a, &b),
+                    "{op:?} {w:?} {a:?} {b:?}"
+                );
+            }
+        }
+    }
+    // the other operations are reported as not encoded
+    assert!(SymScalar::binop(
+        BinOp::Mul,
+        BitWidth::W64,
+        &SymScalar::bottom(),
+        &SymScalar::bottom(),
+        SyncMode::Exact
+    )
+    .is_none());
+}
+
+#[test]
+fn branch_outcome_and_refine_encodings_match_rust() {
+    let mut rng = Rng::new(6);
+    let mut some = 0;
+    for i in 0..30 {
+        let a = rand_scalar(&mut rng);
+        // pair with related operands too, so that refinements are non-trivial
+        let b = match i % 3 {
+            0 => rand_scalar(&mut rng),
+            1 => Scalar::constant(rand_u64(&mut rng)),
+            _ => a,
+        };
+        let (sa, sb) = (SymScalar::lit(&a), SymScalar::lit(&b));
+        for w in [BitWidth::W64, BitWidth::W32] {
+            for c in CMPS {
+                let o = refine::branch_outcome(c, w, &sa, &sb);
+                let rust = Scalar::branch_outcome(c, w, &a, &b);
+                let is_some = truth_of(&o.some).expect("folds");
+                assert_eq!(is_some, rust.is_some(), "outcome {c:?} {w:?} {a:?} {b:?}");
+                if let Some(v) = rust {
+                    assert_eq!(
+                        truth_of(&o.value),
+                        Some(v),
+                        "outcome {c:?} {w:?} {a:?} {b:?}"
+                    );
+                }
+                for taken in [true, false] {
+                    let r = refine::refine(c, w, taken, &sa, &sb, SyncMode::Exact);
+                    let rust = Scalar::refine(c, w, taken, &a, &b);
+                    assert_eq!(
+                        truth_of(&r.some),
+                        Some(rust.is_some()),
+                        "refine {c:?} {w:?} {taken} {a:?} {b:?}"
+                    );
+                    if let Some((ra, rb)) = rust {
+                        some += 1;
+                        assert_eq!(
+                            eval_scalar(&r.a),
+                            ra,
+                            "refine a {c:?} {w:?} {taken} {a:?} {b:?}"
+                        );
+                        assert_eq!(
+                            eval_scalar(&r.b),
+                            rb,
+                            "refine b {c:?} {w:?} {taken} {a:?} {b:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(some > 250, "only {some} refinements were feasible");
+}

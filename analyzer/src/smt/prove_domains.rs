@@ -1,0 +1,1298 @@
+//! Proofs that the abstract domains' transfer functions are sound, in the
+//! style of Agni (Vishwanathan et al., "Verifying the Verifier: eBPF Range
+//! Analysis Verification", CAV 2023).
+//!
+//! For an abstract operation `op#` the obligation is: for all abstract
+//! inputs `a`, `b` and all concrete `x` in gamma(a), `y` in gamma(b) (which
+//! makes the inputs non-bottom), `op(x, y)` is in gamma(`op#(a, b)`), with
+//! 64-bit bit-vectors. Z3 is asked for a violation; `unsat` is a proof,
+//! `sat` a counterexample, anything else (timeout, unknown) is reported as
+//! `Timeout` and never counts as proved.
+//!
+//! The abstract operations are the `crate::smt::encode` mirrors of the Rust
+//! code, tied to it by differential tests on random inputs
+//! (`encode/tests.rs`). Every counterexample is replayed on the Rust code:
+//! the message says whether the Rust function really fails on it
+//! ("confirmed by the Rust code") or only the encoding does ("NOT
+//! reproduced by the Rust code: the encoding differs").
+//!
+//! Making it tractable:
+//! - a goal "x in gamma(r)" is split into its conjuncts (one per component),
+//!   checked one at a time; lemmas (e.g. "x + y is in the u64 component
+//!   before the product is built") come first, and every proved case is
+//!   assumed by the later cases of the same obligation;
+//! - `scalar.sync` is proved step by step (each step of `sync` keeps every
+//!   x of any input containing x, and `bound_offset`/`snap_to_tnum` never
+//!   fail on such an input, hence so does their composition, whatever the
+//!   number of rounds); `scalar.meet`, `scalar.<op>.<w>` and `refine.*` are then proved
+//!   with `sync` taken as the identity ([`SyncMode::Assumed`]), which is
+//!   sound given that lemma: `prove_all` always runs `scalar.sync` with
+//!   them and reports them as `Timeout` unless it is proved.
+//!
+//! Obligations (names as printed):
+//! - `tnum.{add,sub,neg,and,or,xor,intersect,union,meet,range}`,
+//!   `tnum.{lshift,rshift,arshift64,arshift32}` for every constant amount
+//!   (the amount is a symbolic byte), `tnum.mul` (64 bits; times out) and
+//!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
+//! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor}`;
+//! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
+//!   (the whole `Scalar::binop`: constant folding, components, product);
+//! - `outcome.<cmp>.{w64,w32}`: `branch_outcome` is never wrong when decided;
+//! - `refine.<cmp>.{w64,w32}.{taken,fallthrough}`: for every pair with
+//!   `x cmp y == taken`, `refine` returns `Some((a', b'))` with x in a' and
+//!   y in b' (so `None` only when no such pair exists);
+//! - the remaining operations are listed as `NotEncoded`.
+
+use super::encode::range::SymRange;
+use super::encode::refine::{self, Cond};
+use super::encode::scalar::{SymScalar, SyncMode};
+use super::encode::tnum::SymTnum;
+use super::encode::{concrete, lit};
+use lattices::scalar::{eval_binop, eval_cmp};
+use lattices::{BinOp, BitWidth, Cmp, Scalar, Tnum};
+use lattices::{S32Range, S64Range, U32Range, U64Range};
+use rayon::prelude::*;
+use std::fmt;
+use std::time::{Duration, Instant};
+use z3::ast::{Bool, BV};
+use z3::{Model, Params, SatResult, Solver};
+
+/// The verdict on one operation.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Outcome {
+    /// Z3 showed that no violation exists.
+    Proved,
+    /// A violation, with the concrete abstract inputs and values.
+    Counterexample(String),
+    /// Z3 gave up (timeout or unknown): not proved.
+    Timeout,
+    /// No faithful encoding of this operation exists yet: not proved.
+    NotEncoded,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::Proved => "proved",
+            Outcome::Counterexample(_) => "counterexample",
+            Outcome::Timeout => "timeout",
+            Outcome::NotEncoded => "not encoded",
+        })
+    }
+}
+
+/// The result for one operation.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ProofResult {
+    /// Operation name, e.g. `tnum.add`, `refine.slt.w32.taken`.
+    pub op: String,
+    /// What Z3 found.
+    pub outcome: Outcome,
+    /// Wall time spent building and solving.
+    pub time: Duration,
+}
+
+/// Tnum operations with a proof obligation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum TnumOp {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+    /// `Tnum::mul` at the given width (64: the real thing).
+    Mul(u32),
+    Neg,
+    Intersect,
+    Union,
+    Meet,
+    Range,
+    Lshift,
+    Rshift,
+    Arshift64,
+    Arshift32,
+}
+
+/// One proof obligation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Obligation {
+    Tnum(TnumOp),
+    Interval { w: u32, signed: bool, op: BinOp },
+    Sync,
+    Meet,
+    Binop(BinOp, BitWidth),
+    Outcome(Cmp, BitWidth),
+    Refine(Cmp, BitWidth, bool),
+    NotEncoded(&'static str),
+}
+
+const CMPS: [Cmp; 11] = [
+    Cmp::Eq,
+    Cmp::Ne,
+    Cmp::Gt,
+    Cmp::Ge,
+    Cmp::Lt,
+    Cmp::Le,
+    Cmp::SGt,
+    Cmp::SGe,
+    Cmp::SLt,
+    Cmp::SLe,
+    Cmp::Set,
+];
+const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
+
+/// Operations of the `lattices` API that have no encoding (yet).
+const NOT_ENCODED: [&str; 14] = [
+    "scalar.mul",
+    "scalar.div",
+    "scalar.mod",
+    "scalar.sdiv",
+    "scalar.smod",
+    "scalar.shifts",
+    "scalar.neg",
+    "scalar.zext32",
+    "scalar.sext",
+    "scalar.truncate",
+    "scalar.bswap",
+    "tnum.shift_by",
+    "interval.mul_div_mod",
+    "interval.shifts_neg_sext",
+];
+
+fn op_name(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "add",
+        BinOp::Sub => "sub",
+        BinOp::Mul => "mul",
+        BinOp::Div => "div",
+        BinOp::SDiv => "sdiv",
+        BinOp::Mod => "mod",
+        BinOp::SMod => "smod",
+        BinOp::Or => "or",
+        BinOp::And => "and",
+        BinOp::Xor => "xor",
+        BinOp::Lsh => "lsh",
+        BinOp::Rsh => "rsh",
+        BinOp::Arsh => "arsh",
+    }
+}
+
+fn cmp_name(c: Cmp) -> &'static str {
+    match c {
+        Cmp::Eq => "eq",
+        Cmp::Ne => "ne",
+        Cmp::Gt => "gt",
+        Cmp::Ge => "ge",
+        Cmp::Lt => "lt",
+        Cmp::Le => "le",
+        Cmp::SGt => "sgt",
+        Cmp::SGe => "sge",
+        Cmp::SLt => "slt",
+        Cmp::SLe => "sle",
+        Cmp::Set => "set",
+    }
+}
+
+fn width_name(w: BitWidth) -> &'static str {
+    match w {
+        BitWidth::W32 => "w32",
+        BitWidth::W64 => "w64",
+    }
+}
+
+impl Obligation {
+    fn name(&self) -> String {
+        match *self {
+            Obligation::Tnum(op) => match op {
+                TnumOp::Mul(64) => "tnum.mul".to_string(),
+                TnumOp::Mul(w) => format!("tnum.mul.w{w}"),
+                _ => format!("tnum.{}", format!("{op:?}").to_lowercase()),
+            },
+            Obligation::Interval { w, signed, op } => {
+                format!(
+                    "interval.{}{w}.{}",
+                    if signed { "s" } else { "u" },
+                    op_name(op)
+                )
+            }
+            Obligation::Sync => "scalar.sync".to_string(),
+            Obligation::Meet => "scalar.meet".to_string(),
+            Obligation::Binop(op, w) => format!("scalar.{}.{}", op_name(op), width_name(w)),
+            Obligation::Outcome(c, w) => format!("outcome.{}.{}", cmp_name(c), width_name(w)),
+            Obligation::Refine(c, w, taken) => format!(
+                "refine.{}.{}.{}",
+                cmp_name(c),
+                width_name(w),
+                if taken { "taken" } else { "fallthrough" }
+            ),
+            Obligation::NotEncoded(n) => n.to_string(),
+        }
+    }
+
+    /// Proved with `sync` as the identity, so only sound once `scalar.sync` is.
+    fn needs_sync(&self) -> bool {
+        matches!(
+            self,
+            Obligation::Meet | Obligation::Binop(..) | Obligation::Refine(..)
+        )
+    }
+
+    fn query(&self) -> Option<Query> {
+        Some(match *self {
+            Obligation::Tnum(op) => tnum_query(op),
+            Obligation::Interval { w, signed, op } => interval_query(w, signed, op),
+            Obligation::Sync => sync_query(),
+            Obligation::Meet => meet_query(),
+            Obligation::Binop(op, w) => binop_query(op, w)?,
+            Obligation::Outcome(c, w) => outcome_query(c, w),
+            Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
+            Obligation::NotEncoded(_) => return None,
+        })
+    }
+}
+
+/// Every obligation, in report order.
+fn obligations() -> Vec<Obligation> {
+    use TnumOp::*;
+    let mut v: Vec<Obligation> = [
+        Add,
+        Sub,
+        Neg,
+        And,
+        Or,
+        Xor,
+        Lshift,
+        Rshift,
+        Arshift64,
+        Arshift32,
+        Intersect,
+        Union,
+        Meet,
+        Range,
+        Mul(8),
+        Mul(64),
+    ]
+    .into_iter()
+    .map(Obligation::Tnum)
+    .collect();
+    for (w, signed) in [(64, false), (64, true), (32, false), (32, true)] {
+        for op in BITOPS {
+            v.push(Obligation::Interval { w, signed, op });
+        }
+    }
+    v.push(Obligation::Sync);
+    v.push(Obligation::Meet);
+    for w in [BitWidth::W64, BitWidth::W32] {
+        for op in BITOPS {
+            v.push(Obligation::Binop(op, w));
+        }
+    }
+    for w in [BitWidth::W64, BitWidth::W32] {
+        for c in CMPS {
+            v.push(Obligation::Outcome(c, w));
+        }
+    }
+    for w in [BitWidth::W64, BitWidth::W32] {
+        for c in CMPS {
+            for taken in [true, false] {
+                v.push(Obligation::Refine(c, w, taken));
+            }
+        }
+    }
+    v.extend(NOT_ENCODED.iter().map(|n| Obligation::NotEncoded(n)));
+    v
+}
+
+/// Names of every operation `prove_all` reports on, in order.
+pub fn operation_names() -> Vec<String> {
+    obligations().iter().map(Obligation::name).collect()
+}
+
+/// Prove every operation whose name contains `filter` (all when `None`),
+/// giving Z3 `timeout_ms` per operation; obligations run in parallel.
+pub fn prove_all(filter: Option<&str>, timeout_ms: u32) -> Vec<ProofResult> {
+    let mut todo: Vec<(String, Obligation)> = obligations()
+        .into_iter()
+        .map(|o| (o.name(), o))
+        .filter(|(n, _)| filter.is_none_or(|f| n.contains(f)))
+        .collect();
+    // results that rely on the sync lemma come with it
+    if todo.iter().any(|(_, o)| o.needs_sync()) && !todo.iter().any(|(_, o)| *o == Obligation::Sync)
+    {
+        todo.insert(0, (Obligation::Sync.name(), Obligation::Sync));
+    }
+    let mut results: Vec<(Obligation, ProofResult)> = todo
+        .into_par_iter()
+        .map(|(op, o)| {
+            let start = Instant::now();
+            let outcome = match o.query() {
+                None => Outcome::NotEncoded,
+                Some(q) => solve(q, timeout_ms),
+            };
+            (
+                o,
+                ProofResult {
+                    op,
+                    outcome,
+                    time: start.elapsed(),
+                },
+            )
+        })
+        .collect();
+    let sync_proved = results
+        .iter()
+        .any(|(o, r)| *o == Obligation::Sync && r.outcome == Outcome::Proved);
+    for (o, r) in &mut results {
+        if o.needs_sync() && r.outcome == Outcome::Proved && !sync_proved {
+            // proved only modulo a lemma that is not proved
+            r.outcome = Outcome::Timeout;
+        }
+    }
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// One line per operation: `tnum.add                      proved             0.12s`,
+/// a counterexample's details after the time.
+pub fn render(results: &[ProofResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let line = format!(
+            "{:<30}{:<16}{:>7.2}s",
+            r.op,
+            r.outcome.to_string(),
+            r.time.as_secs_f64()
+        );
+        out.push_str(&line);
+        if let Outcome::Counterexample(c) = &r.outcome {
+            out.push_str("  ");
+            out.push_str(c);
+        }
+        out.push('\n');
+    }
+    let count = |f: fn(&Outcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
+    out.push_str(&format!(
+        "{} proved, {} counterexamples, {} timeouts, {} not encoded\n",
+        count(|o| *o == Outcome::Proved),
+        count(|o| matches!(o, Outcome::Counterexample(_))),
+        count(|o| *o == Outcome::Timeout),
+        count(|o| *o == Outcome::NotEncoded),
+    ));
+    out
+}
+
+/// One goal: `pre` implies `goal` (Z3 looks for `pre && !goal`).
+pub(crate) struct Case {
+    /// What the goal is about, e.g. `umin` or `deduce64/var_off`.
+    pub(crate) label: String,
+    /// The assumptions.
+    pub(crate) pre: Bool,
+    /// The claim.
+    pub(crate) goal: Bool,
+}
+
+/// Renders a model of a failing case (label given) as a counterexample.
+type Explain = Box<dyn Fn(&str, &Model) -> String>;
+
+/// The goals of one obligation (all must hold) and how to explain a model.
+pub(crate) struct Query {
+    /// Proved when every case is.
+    pub(crate) cases: Vec<Case>,
+    /// Renders a model of a failing case (label given) as a counterexample,
+    /// replaying it on the Rust code.
+    pub(crate) explain: Explain,
+}
+
+impl Query {
+    /// One goal.
+    fn single(pre: Bool, goal: Bool, explain: impl Fn(&Model) -> String + 'static) -> Query {
+        Query {
+            cases: vec![Case {
+                label: String::new(),
+                pre,
+                goal,
+            }],
+            explain: Box::new(move |_, m| explain(m)),
+        }
+    }
+
+    /// `pre` implies each of `goals` (labelled), checked one by one.
+    fn split(
+        pre: &Bool,
+        goals: Vec<(String, Bool)>,
+        explain: impl Fn(&str, &Model) -> String + 'static,
+    ) -> Query {
+        let cases = goals
+            .into_iter()
+            .map(|(label, goal)| Case {
+                label,
+                pre: pre.clone(),
+                goal,
+            })
+            .collect();
+        Query {
+            cases,
+            explain: Box::new(explain),
+        }
+    }
+}
+
+const PART_NAMES: [&str; 9] = [
+    "var_off", "umin", "umax", "smin", "smax", "u32_min", "u32_max", "s32_min", "s32_max",
+];
+
+/// `s.contains(x)` as nine labelled goals `prefix/var_off`, `prefix/umin`, ...
+fn contains_goals(prefix: &str, s: &SymScalar, x: &BV) -> Vec<(String, Bool)> {
+    PART_NAMES
+        .iter()
+        .zip(s.contains_parts(x))
+        .map(|(n, g)| (format!("{prefix}{n}"), g))
+        .collect()
+}
+
+/// Check the cases of `q` in order, each with a fresh QF_BV solver and
+/// `timeout_ms` (enforced by Z3's own timeout and, since Z3 does not check
+/// it during preprocessing, by an interrupt from a watchdog thread).
+///
+/// The cases of one query share their assumptions (`pre`), so a case that
+/// is proved is assumed in the later ones (lemmas first, then the goals
+/// they help with); a case that is not proved is never assumed. With the
+/// environment variable `PROVE_TRACE` set, each case's verdict and time go
+/// to stderr (to find the slow goals).
+pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
+    let mut gave_up = false;
+    let mut proven: Vec<Bool> = Vec::new();
+    for case in &q.cases {
+        let solver = Solver::new_for_logic("QF_BV").unwrap_or_default();
+        let mut p = Params::new();
+        p.set_u32("timeout", timeout_ms.max(1));
+        solver.set_params(&p);
+        solver.assert(&case.pre);
+        for g in &proven {
+            solver.assert(g);
+        }
+        solver.assert(case.goal.not());
+        let t0 = Instant::now();
+        let res = check_with_watchdog(&solver, timeout_ms);
+        if std::env::var_os("PROVE_TRACE").is_some() {
+            eprintln!(
+                "  case {} {:?} {:.2}s",
+                case.label,
+                res,
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        match res {
+            SatResult::Unsat => proven.push(case.goal.clone()),
+            SatResult::Unknown => gave_up = true,
+            SatResult::Sat => {
+                let what = match solver.get_model() {
+                    Some(m) => (q.explain)(&case.label, &m),
+                    None => "(z3 returned no model)".to_string(),
+                };
+                let at = if case.label.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}] ", case.label)
+                };
+                return Outcome::Counterexample(format!("{at}{what}"));
+            }
+        }
+    }
+    if gave_up {
+        Outcome::Timeout
+    } else {
+        Outcome::Proved
+    }
+}
+
+/// `solver.check()`, interrupted `timeout_ms` (plus a grace period) later.
+fn check_with_watchdog(solver: &Solver, timeout_ms: u32) -> SatResult {
+    let handle = solver.get_context().handle();
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let handle = &handle;
+        scope.spawn(move || {
+            let limit = Duration::from_millis(u64::from(timeout_ms) + 200);
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+                handle.interrupt();
+            }
+        });
+        let r = solver.check();
+        // the watchdog may already be gone; nothing to do then
+        let _ = done.send(());
+        r
+    })
+}
+
+/// A model value (0 if the model leaves it open, which Z3's model
+/// completion never does).
+fn mv(m: &Model, x: &BV) -> u64 {
+    m.eval(x, true).and_then(|v| v.as_u64()).unwrap_or(0)
+}
+
+fn mtnum(m: &Model, t: &SymTnum) -> Tnum {
+    Tnum::new(mv(m, &t.value), mv(m, &t.mask))
+}
+
+fn mscalar(m: &Model, s: &SymScalar) -> Scalar {
+    Scalar {
+        var_off: mtnum(m, &s.var_off),
+        umin: mv(m, &s.umin),
+        umax: mv(m, &s.umax),
+        smin: mv(m, &s.smin) as i64,
+        smax: mv(m, &s.smax) as i64,
+        u32_min: mv(m, &s.u32_min) as u32,
+        u32_max: mv(m, &s.u32_max) as u32,
+        s32_min: mv(m, &s.s32_min) as u32 as i32,
+        s32_max: mv(m, &s.s32_max) as u32 as i32,
+    }
+}
+
+/// Raw fields of a scalar (the kernel notation hides bounds at extremes).
+fn fields(s: &Scalar) -> String {
+    format!(
+        "{{var_off={} umin={:#x} umax={:#x} smin={} smax={} u32_min={:#x} u32_max={:#x} s32_min={} s32_max={}}}",
+        s.var_off, s.umin, s.umax, s.smin, s.smax, s.u32_min, s.u32_max, s.s32_min, s.s32_max
+    )
+}
+
+fn verdict(rust_fails: bool) -> &'static str {
+    if rust_fails {
+        "[confirmed by the Rust code]"
+    } else {
+        "[NOT reproduced by the Rust code: the encoding differs]"
+    }
+}
+
+/// `mask` of the low `w` bits.
+fn low(w: u32) -> u64 {
+    if w >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << w) - 1
+    }
+}
+
+fn tnum_query(op: TnumOp) -> Query {
+    let w = match op {
+        TnumOp::Mul(w) => w,
+        _ => 64,
+    };
+    let a = SymTnum::fresh("a", w);
+    let b = SymTnum::fresh("b", w);
+    let x = BV::new_const("x", w);
+    let y = BV::new_const("y", w);
+    let s = BV::new_const("shift", 8);
+    let in_a = a.contains(&x);
+    let violation = match op {
+        TnumOp::Add => Bool::and(&[in_a, b.contains(&y), a.add(&b).contains(&x.bvadd(&y)).not()]),
+        TnumOp::Sub => Bool::and(&[in_a, b.contains(&y), a.sub(&b).contains(&x.bvsub(&y)).not()]),
+        TnumOp::And => Bool::and(&[in_a, b.contains(&y), a.and(&b).contains(&x.bvand(&y)).not()]),
+        TnumOp::Or => Bool::and(&[in_a, b.contains(&y), a.or(&b).contains(&x.bvor(&y)).not()]),
+        TnumOp::Xor => Bool::and(&[in_a, b.contains(&y), a.xor(&b).contains(&x.bvxor(&y)).not()]),
+        TnumOp::Mul(_) => {
+            Bool::and(&[in_a, b.contains(&y), a.mul(&b).contains(&x.bvmul(&y)).not()])
+        }
+        TnumOp::Neg => Bool::and(&[in_a, a.neg().contains(&x.bvneg()).not()]),
+        TnumOp::Intersect => Bool::and(&[in_a, b.contains(&x), a.intersect(&b).contains(&x).not()]),
+        TnumOp::Union => Bool::and(&[
+            Bool::or(&[in_a, b.contains(&x)]),
+            a.union(&b).contains(&x).not(),
+        ]),
+        TnumOp::Meet => {
+            let (ok, m) = a.meet_checked(&b);
+            Bool::and(&[in_a, b.contains(&x), Bool::and(&[ok, m.contains(&x)]).not()])
+        }
+        TnumOp::Range => {
+            // x in [umin, umax] (here a.value..=a.mask as plain numbers)
+            let r = SymTnum::range(&a.value, &a.mask);
+            Bool::and(&[a.value.bvule(&x), x.bvule(&a.mask), r.contains(&x).not()])
+        }
+        TnumOp::Lshift => {
+            let amt = s.bvand(lit(63, 8)).zero_ext(56);
+            Bool::and(&[in_a, a.lshift(&s).contains(&x.bvshl(&amt)).not()])
+        }
+        TnumOp::Rshift => {
+            let amt = s.bvand(lit(63, 8)).zero_ext(56);
+            Bool::and(&[in_a, a.rshift(&s).contains(&x.bvlshr(&amt)).not()])
+        }
+        TnumOp::Arshift64 => {
+            let amt = s.bvand(lit(63, 8)).zero_ext(56);
+            Bool::and(&[in_a, a.arshift(&s, 64).contains(&x.bvashr(&amt)).not()])
+        }
+        TnumOp::Arshift32 => {
+            let amt = s.bvand(lit(31, 8)).zero_ext(24);
+            let r = x.extract(31, 0).bvashr(&amt).zero_ext(32);
+            Bool::and(&[in_a, a.arshift(&s, 32).contains(&r).not()])
+        }
+    };
+    let explain = move |m: &Model| {
+        let (ta, tb) = (mtnum(m, &a), mtnum(m, &b));
+        let (vx, vy, vs) = (mv(m, &x), mv(m, &y), mv(m, &s) as u8);
+        let mask = low(w);
+        let cut = |t: Tnum| Tnum::new(t.value & mask, t.mask & mask);
+        let has = |t: Tnum, v: u64| cut(t).contains_value(v & mask);
+        let (desc, fails) = match op {
+            TnumOp::Add => (
+                format!("{ta} + {tb}"),
+                !has(ta.add(tb), vx.wrapping_add(vy)),
+            ),
+            TnumOp::Sub => (
+                format!("{ta} - {tb}"),
+                !has(ta.sub(tb), vx.wrapping_sub(vy)),
+            ),
+            TnumOp::And => (format!("{ta} & {tb}"), !has(ta.and(tb), vx & vy)),
+            TnumOp::Or => (format!("{ta} | {tb}"), !has(ta.or(tb), vx | vy)),
+            TnumOp::Xor => (format!("{ta} ^ {tb}"), !has(ta.xor(tb), vx ^ vy)),
+            TnumOp::Mul(_) => (
+                format!("{ta} * {tb}"),
+                !has(ta.mul(tb), vx.wrapping_mul(vy)),
+            ),
+            TnumOp::Neg => (format!("-{ta}"), !has(ta.neg(), vx.wrapping_neg())),
+            TnumOp::Intersect => (format!("intersect({ta}, {tb})"), !has(ta.intersect(tb), vx)),
+            TnumOp::Union => (format!("union({ta}, {tb})"), !has(ta.union(tb), vx)),
+            TnumOp::Meet => (
+                format!("meet({ta}, {tb})"),
+                !ta.meet_checked(tb).is_some_and(|t| t.contains_value(vx)),
+            ),
+            TnumOp::Range => (
+                format!("range({:#x}, {:#x})", ta.value, ta.mask),
+                !Tnum::range(ta.value, ta.mask).contains_value(vx),
+            ),
+            TnumOp::Lshift => (
+                format!("{ta} << {vs}"),
+                !has(ta.lshift(vs), vx << (vs & 63)),
+            ),
+            TnumOp::Rshift => (
+                format!("{ta} >> {vs}"),
+                !has(ta.rshift(vs), vx >> (vs & 63)),
+            ),
+            TnumOp::Arshift64 => (
+                format!("{ta} s>> {vs}"),
+                !has(ta.arshift(vs, 64), ((vx as i64) >> (vs & 63)) as u64),
+            ),
+            TnumOp::Arshift32 => (
+                format!("{ta} s>>32 {vs}"),
+                !has(
+                    ta.arshift(vs, 32),
+                    ((vx as u32 as i32) >> (vs & 31)) as u32 as u64,
+                ),
+            ),
+        };
+        format!("{desc} with x={vx:#x} y={vy:#x} {}", verdict(fails))
+    };
+    Query::single(Bool::from_bool(true), violation.not(), explain)
+}
+
+/// The Rust interval operation on bit patterns at `w` bits, `signed` or not.
+fn rust_interval(w: u32, signed: bool, op: BinOp, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+    macro_rules! run {
+        ($t:ident, $u:ty, $p:ty) => {{
+            let c = |v: u64| v as $u as $p;
+            let (x, y) = (
+                $t {
+                    min: c(a.0),
+                    max: c(a.1),
+                },
+                $t {
+                    min: c(b.0),
+                    max: c(b.1),
+                },
+            );
+            let r = match op {
+                BinOp::Add => x.add(&y),
+                BinOp::Sub => x.sub(&y),
+                BinOp::And => x.and(&y),
+                BinOp::Or => x.or(&y),
+                _ => x.xor(&y),
+            };
+            (r.min as u64 & low(w), r.max as u64 & low(w))
+        }};
+    }
+    match (w, signed) {
+        (64, false) => run!(U64Range, u64, u64),
+        (64, true) => run!(S64Range, u64, i64),
+        (_, false) => run!(U32Range, u32, u32),
+        (_, true) => run!(S32Range, u32, i32),
+    }
+}
+
+/// Whether the `w`-bit pattern `v` lies in the `w`-bit range `r` (by order).
+fn in_range(w: u32, signed: bool, r: (u64, u64), v: u64) -> bool {
+    if signed {
+        let sx = |x: u64| ((x << (64 - w)) as i64) >> (64 - w);
+        sx(r.0) <= sx(v) && sx(v) <= sx(r.1)
+    } else {
+        r.0 <= v && v <= r.1
+    }
+}
+
+fn interval_query(w: u32, signed: bool, op: BinOp) -> Query {
+    let a = SymRange::fresh("a", w, signed);
+    let b = SymRange::fresh("b", w, signed);
+    let x = BV::new_const("x", w);
+    let y = BV::new_const("y", w);
+    let (r, c) = match op {
+        BinOp::Add => (a.add(&b), x.bvadd(&y)),
+        BinOp::Sub => (a.sub(&b), x.bvsub(&y)),
+        BinOp::And => (a.and(&b), x.bvand(&y)),
+        BinOp::Or => (a.or(&b), x.bvor(&y)),
+        _ => (a.xor(&b), x.bvxor(&y)),
+    };
+    let pre = Bool::and(&[a.has(&x), b.has(&y)]);
+    let goal = r.has(&c);
+    let explain = move |m: &Model| {
+        let (ra, rb) = (
+            (mv(m, &a.min), mv(m, &a.max)),
+            (mv(m, &b.min), mv(m, &b.max)),
+        );
+        let (vx, vy) = (mv(m, &x), mv(m, &y));
+        let conc = eval_binop(op, BitWidth::W64, vx, vy) & low(w);
+        let rr = rust_interval(w, signed, op, ra, rb);
+        format!(
+            "[{:#x}, {:#x}] {} [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} y={vy:#x} -> {conc:#x} {}",
+            ra.0,
+            ra.1,
+            op_name(op),
+            rb.0,
+            rb.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, signed, rr, conc))
+        )
+    };
+    Query::single(pre, goal, explain)
+}
+
+/// `scalar.sync`, step by step: `sync` is up to four rounds of `sync_once`
+/// (`update_bounds`, up to four rounds of `deduce32; deduce64;
+/// deduce_mixed`, `bound_offset`, `update_bounds`) then `snap_to_tnum`, with
+/// "return BOTTOM" exits taken only when the scalar is bottom (or
+/// `bound_offset`/`snap_to_tnum` fail). If every step keeps every x of its
+/// input (for any input containing x, reachable or not) and the two
+/// fallible steps never fail on an input containing x, the composition
+/// keeps x whatever the number of rounds, and no exit is taken (a scalar
+/// containing x is not bottom). Those are the cases checked here; the
+/// monolithic formula is too large for Z3 in reasonable time.
+fn sync_query() -> Query {
+    let s = SymScalar::fresh("s");
+    let x = BV::new_const("x", 64);
+    let pre = s.contains(&x);
+    let mut goals = vec![("not_bottom".to_string(), s.is_bottom().not())];
+    type Step = fn(&mut SymScalar);
+    let steps: [(&str, Step); 4] = [
+        ("update_bounds", SymScalar::update_bounds),
+        ("deduce32", SymScalar::deduce32),
+        ("deduce64", SymScalar::deduce64),
+        ("deduce_mixed", SymScalar::deduce_mixed),
+    ];
+    for (name, step) in steps {
+        let mut t = s.clone();
+        step(&mut t);
+        goals.extend(contains_goals(&format!("{name}/"), &t, &x));
+    }
+    let mut t = s.clone();
+    let ok = t.bound_offset();
+    goals.push(("bound_offset/ok".to_string(), ok));
+    goals.extend(contains_goals("bound_offset/", &t, &x));
+    // floor/ceil find a member whenever x is one: the bounds stay around x
+    let l = super::encode::zext64(&super::encode::lo32(&x));
+    let t32 = s.var_off.subreg();
+    for (name, (some, v), ge) in [
+        ("ceil_umin", s.var_off.ceil(&s.umin), false),
+        ("floor_umax", s.var_off.floor(&s.umax), true),
+        (
+            "ceil_u32_min",
+            t32.ceil(&super::encode::zext64(&s.u32_min)),
+            false,
+        ),
+        (
+            "floor_u32_max",
+            t32.floor(&super::encode::zext64(&s.u32_max)),
+            true,
+        ),
+    ] {
+        let x = if name.ends_with("32_min") || name.ends_with("32_max") {
+            &l
+        } else {
+            &x
+        };
+        goals.push((format!("snap_to_tnum/{name}_some"), some));
+        goals.push((
+            format!("snap_to_tnum/{name}_around_x"),
+            if ge { v.bvuge(x) } else { v.bvule(x) },
+        ));
+    }
+    let mut t = s.clone();
+    let ok = t.snap_to_tnum();
+    goals.push(("snap_to_tnum/ok".to_string(), ok));
+    goals.extend(contains_goals("snap_to_tnum/", &t, &x));
+    let explain = move |_: &str, m: &Model| {
+        let (sc, vx) = (mscalar(m, &s), mv(m, &x));
+        let r = sc.synced();
+        format!(
+            "a sync step loses x={vx:#x} from {}; the whole Rust sync gives {} {}",
+            fields(&sc),
+            fields(&r),
+            verdict(!r.contains(vx))
+        )
+    };
+    Query::split(&pre, goals, explain)
+}
+
+fn meet_query() -> Query {
+    let a = SymScalar::fresh("a");
+    let b = SymScalar::fresh("b");
+    let x = BV::new_const("x", 64);
+    let pre = Bool::and(&[a.contains(&x), b.contains(&x)]);
+    // lemmas about the parts `meet` is made of, then the goals
+    let (ok, t) = a.var_off.meet_checked(&b.var_off);
+    let l32 = super::encode::lo32(&x);
+    let mut goals = vec![
+        ("a/not_bottom".to_string(), a.is_bottom().not()),
+        ("b/not_bottom".to_string(), b.is_bottom().not()),
+        ("var_off/meet_ok".to_string(), ok),
+        ("var_off/has".to_string(), t.contains(&x)),
+        (
+            "u64/has".to_string(),
+            a.u64_range().intersect(&b.u64_range()).has(&x),
+        ),
+        (
+            "s64/has".to_string(),
+            a.s64_range().intersect(&b.s64_range()).has(&x),
+        ),
+        (
+            "u32/has".to_string(),
+            a.u32_range().intersect(&b.u32_range()).has(&l32),
+        ),
+        (
+            "s32/has".to_string(),
+            a.s32_range().intersect(&b.s32_range()).has(&l32),
+        ),
+    ];
+    let m = a.meet(&b, SyncMode::Assumed);
+    goals.push(("not_bottom".to_string(), m.is_bottom().not()));
+    goals.extend(contains_goals("", &m, &x));
+    let explain = move |_: &str, m: &Model| {
+        let (sa, sb, vx) = (mscalar(m, &a), mscalar(m, &b), mv(m, &x));
+        let r = lattices::Lattice::meet(&sa, &sb);
+        format!(
+            "meet({}, {}) loses x={vx:#x} {}",
+            fields(&sa),
+            fields(&sb),
+            verdict(!r.contains(vx))
+        )
+    };
+    Query::split(&pre, goals, explain)
+}
+
+fn binop_query(op: BinOp, width: BitWidth) -> Option<Query> {
+    let a = SymScalar::fresh("a");
+    let b = SymScalar::fresh("b");
+    let x = BV::new_const("x", 64);
+    let y = BV::new_const("y", 64);
+    let r = SymScalar::binop(op, width, &a, &b, SyncMode::Assumed)?;
+    let c = concrete::binop(op, width, &x, &y);
+    let pre = Bool::and(&[a.contains(&x), b.contains(&y)]);
+    let mut goals = binop_lemmas(op, width, &a, &b, &c);
+    goals.push(("not_bottom".to_string(), r.is_bottom().not()));
+    goals.extend(contains_goals("", &r, &c));
+    let explain = move |_: &str, m: &Model| {
+        let (sa, sb, vx, vy) = (mscalar(m, &a), mscalar(m, &b), mv(m, &x), mv(m, &y));
+        let r = Scalar::binop(op, width, &sa, &sb);
+        let c = eval_binop(op, width, vx, vy);
+        format!(
+            "{} {} {} = {} misses x={vx:#x} y={vy:#x} -> {c:#x} {}",
+            fields(&sa),
+            op_name(op),
+            fields(&sb),
+            fields(&r),
+            verdict(!r.contains(c))
+        )
+    };
+    Some(Query::split(&pre, goals, explain))
+}
+
+/// Memberships of the concrete result `c` in each component `binop`
+/// computes before building the product (the same terms as in the encoding).
+fn binop_lemmas(
+    op: BinOp,
+    width: BitWidth,
+    a: &SymScalar,
+    b: &SymScalar,
+    c: &BV,
+) -> Vec<(String, Bool)> {
+    use super::encode::lo32;
+    use super::encode::scalar::range_op;
+    let l32 = lo32(c);
+    let mut v = vec![
+        ("a/not_bottom".to_string(), a.is_bottom().not()),
+        ("b/not_bottom".to_string(), b.is_bottom().not()),
+    ];
+    let tnum = |ta: &SymTnum, tb: &SymTnum| match op {
+        BinOp::Add => ta.add(tb),
+        BinOp::Sub => ta.sub(tb),
+        BinOp::And => ta.and(tb),
+        BinOp::Or => ta.or(tb),
+        _ => ta.xor(tb),
+    };
+    let ranges = |x: SymRange, y: SymRange| range_op(op, &x, &y);
+    match width {
+        BitWidth::W64 => {
+            v.push((
+                "var_off/has".to_string(),
+                tnum(&a.var_off, &b.var_off).contains(c),
+            ));
+            if let Some(r) = ranges(a.u64_range(), b.u64_range()) {
+                v.push(("u64/has".to_string(), r.has(c)));
+            }
+            if let Some(r) = ranges(a.s64_range(), b.s64_range()) {
+                v.push(("s64/has".to_string(), r.has(c)));
+            }
+        }
+        BitWidth::W32 => {
+            let t = tnum(&a.var_off.subreg(), &b.var_off.subreg()).subreg();
+            v.push(("var_off/has".to_string(), t.contains(c)));
+        }
+    }
+    if let Some(r) = ranges(a.u32_range(), b.u32_range()) {
+        v.push(("u32/has".to_string(), r.has(&l32)));
+    }
+    if let Some(r) = ranges(a.s32_range(), b.s32_range()) {
+        v.push(("s32/has".to_string(), r.has(&l32)));
+    }
+    v
+}
+
+fn outcome_query(cmp: Cmp, width: BitWidth) -> Query {
+    let a = SymScalar::fresh("a");
+    let b = SymScalar::fresh("b");
+    let x = BV::new_const("x", 64);
+    let y = BV::new_const("y", 64);
+    let o = refine::branch_outcome(cmp, width, &a, &b);
+    let holds = concrete::cmp(cmp, width, &x, &y);
+    let pre = Bool::and(&[a.contains(&x), b.contains(&y)]);
+    let goal = o.some.implies(o.value.eq(&holds));
+    let explain = move |m: &Model| {
+        let (sa, sb, vx, vy) = (mscalar(m, &a), mscalar(m, &b), mv(m, &x), mv(m, &y));
+        let r = Scalar::branch_outcome(cmp, width, &sa, &sb);
+        let h = eval_cmp(cmp, width, vx, vy);
+        format!(
+            "branch_outcome({}, {}) = {r:?} but x={vx:#x} y={vy:#x} gives {h} {}",
+            fields(&sa),
+            fields(&sb),
+            verdict(r.is_some_and(|v| v != h))
+        )
+    };
+    Query::single(pre, goal, explain)
+}
+
+/// Lemmas for `refine`: the inputs are not bottom, the outcome is not
+/// decided false, and for equality the parts of the meet contain x (= y).
+fn refine_lemmas(
+    cmp: Cmp,
+    width: BitWidth,
+    taken: bool,
+    a: &SymScalar,
+    b: &SymScalar,
+    x: &BV,
+    y: &BV,
+) -> Vec<(String, Bool)> {
+    use super::encode::{lo32, smax, smin, umax, umin};
+    let mut v = vec![
+        ("a/not_bottom".to_string(), a.is_bottom().not()),
+        ("b/not_bottom".to_string(), b.is_bottom().not()),
+    ];
+    let o = match Cond::of(cmp, taken) {
+        Cond::Is(c) => refine::branch_outcome(c, width, a, b),
+        Cond::NotSet => {
+            let o = refine::branch_outcome(Cmp::Set, width, a, b);
+            refine::SymOutcome {
+                some: o.some,
+                value: o.value.not(),
+            }
+        }
+    };
+    let not_false = (
+        "outcome_not_false".to_string(),
+        Bool::and(&[o.some, o.value.not()]).not(),
+    );
+    if Cond::of(cmp, taken) != Cond::Is(Cmp::Eq) {
+        v.push(not_false);
+        return v;
+    }
+    match width {
+        BitWidth::W64 => {
+            v.push(("x_in_b".to_string(), b.contains(x)));
+            v.push((
+                "bounds_overlap".to_string(),
+                Bool::or(&[
+                    a.umin.bvugt(&b.umax),
+                    a.umax.bvult(&b.umin),
+                    a.smin.bvsgt(&b.smax),
+                    a.smax.bvslt(&b.smin),
+                ])
+                .not(),
+            ));
+            v.push((
+                "bounds32_overlap".to_string(),
+                Bool::or(&[
+                    a.u32_min.bvugt(&b.u32_max),
+                    a.u32_max.bvult(&b.u32_min),
+                    a.s32_min.bvsgt(&b.s32_max),
+                    a.s32_max.bvslt(&b.s32_min),
+                ])
+                .not(),
+            ));
+            let (ok, t) = a.var_off.meet_checked(&b.var_off);
+            v.push(("meet/var_off_ok".to_string(), ok));
+            v.push(("meet/var_off_has".to_string(), t.contains(x)));
+            v.push((
+                "meet/u64_has".to_string(),
+                a.u64_range().intersect(&b.u64_range()).has(x),
+            ));
+            v.push((
+                "meet/s64_has".to_string(),
+                a.s64_range().intersect(&b.s64_range()).has(x),
+            ));
+            let l = lo32(x);
+            v.push((
+                "meet/u32_has".to_string(),
+                a.u32_range().intersect(&b.u32_range()).has(&l),
+            ));
+            v.push((
+                "meet/s32_has".to_string(),
+                a.s32_range().intersect(&b.s32_range()).has(&l),
+            ));
+            let m = a.meet(b, SyncMode::Assumed);
+            v.push(("meet/not_bottom".to_string(), m.is_bottom().not()));
+            v.extend(contains_goals("meet/", &m, x));
+        }
+        BitWidth::W32 => {
+            let (lx, ly) = (lo32(x), lo32(y));
+            v.push(("lo32_equal".to_string(), lx.eq(&ly)));
+            let (ok, t) = a.var_off.subreg().meet_checked(&b.var_off.subreg());
+            v.push(("meet32/var_off_ok".to_string(), ok));
+            v.push((
+                "meet32/var_off_has".to_string(),
+                t.contains(&super::encode::zext64(&lx)),
+            ));
+            v.push((
+                "meet32/u32_has".to_string(),
+                Bool::and(&[
+                    umax(&a.u32_min, &b.u32_min).bvule(&lx),
+                    lx.bvule(umin(&a.u32_max, &b.u32_max)),
+                ]),
+            ));
+            v.push((
+                "meet32/s32_has".to_string(),
+                Bool::and(&[
+                    smax(&a.s32_min, &b.s32_min).bvsle(&lx),
+                    lx.bvsle(smin(&a.s32_max, &b.s32_max)),
+                ]),
+            ));
+            v.push((
+                "meet32/a_var_off_has".to_string(),
+                a.var_off.with_subreg(&t).contains(x),
+            ));
+            v.push((
+                "meet32/b_var_off_has".to_string(),
+                b.var_off.with_subreg(&t).contains(y),
+            ));
+        }
+    }
+    v.push(not_false);
+    v
+}
+
+fn refine_query(cmp: Cmp, width: BitWidth, taken: bool) -> Query {
+    let a = SymScalar::fresh("a");
+    let b = SymScalar::fresh("b");
+    let x = BV::new_const("x", 64);
+    let y = BV::new_const("y", 64);
+    let r = refine::refine(cmp, width, taken, &a, &b, SyncMode::Assumed);
+    let cond = Cond::of(cmp, taken).holds(width, &x, &y);
+    let pre = Bool::and(&[a.contains(&x), b.contains(&y), cond]);
+    let mut goals = refine_lemmas(cmp, width, taken, &a, &b, &x, &y);
+    goals.push(("some".to_string(), r.some.clone()));
+    goals.extend(contains_goals("a'/", &r.a, &x));
+    goals.extend(contains_goals("b'/", &r.b, &y));
+    let explain = move |_: &str, m: &Model| {
+        let (sa, sb, vx, vy) = (mscalar(m, &a), mscalar(m, &b), mv(m, &x), mv(m, &y));
+        let r = Scalar::refine(cmp, width, taken, &sa, &sb);
+        let fails = match r {
+            None => true,
+            Some((ra, rb)) => !ra.contains(vx) || !rb.contains(vy),
+        };
+        let shown = match r {
+            None => "None".to_string(),
+            Some((ra, rb)) => format!("({}, {})", fields(&ra), fields(&rb)),
+        };
+        format!(
+            "refine({}, {}) = {shown} loses x={vx:#x} y={vy:#x} {}",
+            fields(&sa),
+            fields(&sb),
+            verdict(fails)
+        )
+    };
+    Query::split(&pre, goals, explain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `prove_all` on exactly the operation `name`.
+    fn prove_one(name: &str, timeout_ms: u32) -> Outcome {
+        let r = prove_all(Some(name), timeout_ms);
+        r.into_iter()
+            .find(|r| r.op == name)
+            .map(|r| r.outcome)
+            .unwrap_or(Outcome::NotEncoded)
+    }
+
+    /// tnum add as a careless implementation would write it: unknown bits
+    /// stay unknown, but carries out of them are ignored.
+    fn add_without_carries(a: &SymTnum, b: &SymTnum) -> SymTnum {
+        let sv = a.value.bvadd(&b.value);
+        let mu = a.mask.bvor(&b.mask);
+        SymTnum::new(sv.bvand(mu.bvnot()), mu)
+    }
+
+    #[test]
+    fn broken_tnum_add_has_a_counterexample() {
+        let a = SymTnum::fresh("a", 64);
+        let b = SymTnum::fresh("b", 64);
+        let (x, y) = (BV::new_const("x", 64), BV::new_const("y", 64));
+        let pre = Bool::and(&[a.contains(&x), b.contains(&y)]);
+        let goal = add_without_carries(&a, &b).contains(&x.bvadd(&y));
+        let (ca, cb, cx, cy) = (a.clone(), b.clone(), x.clone(), y.clone());
+        let q = Query::single(pre, goal, move |m| {
+            let (ta, tb, vx, vy) = (mtnum(m, &ca), mtnum(m, &cb), mv(m, &cx), mv(m, &cy));
+            // replay on a Rust version of the same broken code
+            let mu = ta.mask | tb.mask;
+            let r = Tnum::new(ta.value.wrapping_add(tb.value) & !mu, mu);
+            format!(
+                "{ta} + {tb} = {r} with x={vx:#x} y={vy:#x} {}",
+                verdict(!r.contains_value(vx.wrapping_add(vy)))
+            )
+        });
+        match solve(q, 30_000) {
+            Outcome::Counterexample(c) => {
+                assert!(c.contains("[confirmed by the Rust code]"), "{c}");
+            }
+            o => panic!("expected a counterexample, got {o:?}"),
+        }
+        // and the real encoding of the same operation is proved
+        assert_eq!(prove_one("tnum.add", 30_000), Outcome::Proved);
+    }
+
+    #[test]
+    fn broken_interval_add_without_band_check_has_a_counterexample() {
+        // wrap the bounds without checking that they stay in one band
+        let a = SymRange::fresh("a", 32, false);
+        let b = SymRange::fresh("b", 32, false);
+        let (x, y) = (BV::new_const("x", 32), BV::new_const("y", 32));
+        let broken = SymRange {
+            min: a.min.bvadd(&b.min),
+            max: a.max.bvadd(&b.max),
+            signed: false,
+        };
+        let pre = Bool::and(&[a.has(&x), b.has(&y)]);
+        let q = Query::single(pre, broken.has(&x.bvadd(&y)), |_| "broken".to_string());
+        assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
+    }
+
+    #[test]
+    fn unknown_is_never_proved() {
+        // 64-bit tnum multiplication cannot be decided in a millisecond
+        assert_eq!(prove_one("tnum.mul", 1), Outcome::Timeout);
+    }
+
+    #[test]
+    fn not_encoded_operations_are_listed_as_such() {
+        assert_eq!(prove_one("scalar.bswap", 1000), Outcome::NotEncoded);
+        let names = operation_names();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len(), "duplicate operation names");
+        for n in [
+            "tnum.add",
+            "interval.s32.sub",
+            "scalar.sync",
+            "refine.sle.w32.fallthrough",
+            "outcome.set.w64",
+        ] {
+            assert!(names.iter().any(|m| m == n), "{n} missing");
+        }
+    }
+
+    #[test]
+    fn dependents_bring_the_sync_lemma() {
+        let r = prove_all(Some("refine.slt.w64.taken"), 60_000);
+        let ops: Vec<&str> = r.iter().map(|r| r.op.as_str()).collect();
+        assert_eq!(ops, ["scalar.sync", "refine.slt.w64.taken"]);
+        assert_eq!(r[0].outcome, Outcome::Proved);
+        assert_eq!(r[1].outcome, Outcome::Proved);
+    }
+
+    #[test]
+    fn render_one_line_per_operation() {
+        let rs = vec![
+            ProofResult {
+                op: "tnum.add".into(),
+                outcome: Outcome::Proved,
+                time: Duration::from_millis(120),
+            },
+            ProofResult {
+                op: "tnum.mul".into(),
+                outcome: Outcome::Timeout,
+                time: Duration::from_secs(20),
+            },
+            ProofResult {
+                op: "x.y".into(),
+                outcome: Outcome::Counterexample("a=1".into()),
+                time: Duration::from_millis(6),
+            },
+        ];
+        let out = render(&rs);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "tnum.add                      proved             0.12s"
+        );
+        assert_eq!(
+            lines[1],
+            "tnum.mul                      timeout           20.00s"
+        );
+        assert_eq!(
+            lines[2],
+            "x.y                           counterexample     0.01s  a=1"
+        );
+        assert_eq!(
+            lines[3],
+            "1 proved, 1 counterexamples, 1 timeouts, 0 not encoded"
+        );
+    }
+
+    #[test]
+    fn quick_tnum_and_interval_subset_is_proved() {
+        for n in [
+            "tnum.and",
+            "tnum.or",
+            "tnum.xor",
+            "tnum.neg",
+            "tnum.intersect",
+            "tnum.union",
+            "tnum.meet",
+            "tnum.range",
+            "tnum.arshift32",
+            "interval.u32.and",
+            "interval.s32.add",
+            "interval.u64.or",
+        ] {
+            assert_eq!(prove_one(n, 60_000), Outcome::Proved, "{n}");
+        }
+    }
+}
