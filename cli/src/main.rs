@@ -4,6 +4,7 @@ mod collect;
 mod cmd_compare;
 mod cmd_dump;
 mod cmd_kernel;
+mod cmd_prove;
 mod cmd_snapshot;
 mod cmd_soundness;
 mod cmd_verify;
@@ -129,6 +130,15 @@ enum Command {
         #[arg(short = 'j', long)]
         jobs: Option<usize>,
     },
+    /// Prove with Z3 that the abstract domains' operations are sound at 64 bits.
+    ProveDomains {
+        /// Only operations whose name contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Per-query timeout in milliseconds (a timeout is reported, never counted as proved).
+        #[arg(long, default_value_t = 60_000)]
+        timeout_ms: u32,
+    },
     /// Print the CFG of one program as Graphviz dot.
     Cfg {
         file: PathBuf,
@@ -148,6 +158,7 @@ fn main() -> ExitCode {
         }
         Command::Dump { file, prog } => cmd_dump::run(&file, prog.as_deref()),
         Command::Kernel { file, prog, log_level } => cmd_kernel::run(&file, prog.as_deref(), log_level),
+        Command::ProveDomains { filter, timeout_ms } => cmd_prove::run(filter.as_deref(), timeout_ms),
         Command::Cfg { file, prog, states } => cmd_dump::run_cfg(&file, &prog, states),
         Command::Compare { paths, format, jobs, timeout, prog } => {
             cmd_compare::run(&cmd_compare::Options { paths, format, jobs, timeout, prog })

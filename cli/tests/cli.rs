@@ -116,3 +116,11 @@ fn cfg_prints_graphviz_with_optional_invariants() {
     let dot = String::from_utf8(out.stdout).unwrap();
     assert!(dot.contains("R10=fp0"), "{dot}");
 }
+
+#[test]
+fn prove_domains_proves_tnum_add_and_exits_0() {
+    let out = bin().args(["prove-domains", "--filter", "tnum.add", "--timeout-ms", "60000"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("tnum.add") && l.contains("proved")), "{text}");
+}
