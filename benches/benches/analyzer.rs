@@ -1,6 +1,7 @@
 //! Benchmarks of the whole analyzer: time to verify every program of the project's
 //! corpus, of `../shared/ebpf-samples` when present, and of synthetic limit cases
-//! (a 1M-instruction program, deeply nested loops, many maps). Each prints its ratio
+//! (a 1M-instruction program, deeply nested loops, many maps, a folder of thousands
+//! of files), with the process's peak memory. Each prints its ratio
 //! to a baseline measured in the same run: decoding the same instructions, the
 //! cheapest pass every analysis needs.
 //!
@@ -135,6 +136,69 @@ fn report(name: &str, objs: &[Object]) {
     );
 }
 
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// A folder of thousands of object files (the corpus copied 16 times): load and verify
+/// every one, as `bpfcheck verify DIR` does, with the baseline of only reading the files.
+fn thousands_of_files(corpus: &Path) {
+    let dir = std::env::temp_dir().join(format!("bpfcheck-bench-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let mut files = Vec::new();
+    let mut sources = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "o") {
+                out.push(p);
+            }
+        }
+    }
+    walk(corpus, &mut sources);
+    for copy in 0..16 {
+        for (i, src) in sources.iter().enumerate() {
+            let dst = dir.join(format!("{copy}-{i}.o"));
+            if std::fs::copy(src, &dst).is_ok() {
+                files.push(dst);
+            }
+        }
+    }
+    let t = Instant::now();
+    for f in &files {
+        black_box(std::fs::read(f).ok());
+    }
+    let base = t.elapsed();
+    let config = Config { timeout: Some(Duration::from_secs(10)), ..Config::default() };
+    let t = Instant::now();
+    let mut programs = 0;
+    for f in &files {
+        if let Ok(o) = analyzer::elf::load_object(f) {
+            for i in 0..o.programs.len() {
+                black_box(verify_program(&o, i, &config));
+                programs += 1;
+            }
+        }
+    }
+    let ours = t.elapsed();
+    println!(
+        "{} files ({programs} programs): load+verify {:.1} s, read-only baseline {:.1} ms, ratio {:.0}x, peak RSS {:.0} MiB",
+        files.len(),
+        ours.as_secs_f64(),
+        base.as_secs_f64() * 1e3,
+        ours.as_secs_f64() / base.as_secs_f64().max(1e-9),
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn bench(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let corpus = objects_under(&root.join("corpus"));
@@ -148,6 +212,8 @@ fn bench(c: &mut Criterion) {
     for (name, obj) in [("1M insns", million_insns()), ("nested loops", nested_loops()), ("4000 maps", many_maps())] {
         report(name, std::slice::from_ref(&obj));
     }
+    thousands_of_files(&root.join("corpus"));
+    println!("peak RSS so far: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN));
     let mut g = c.benchmark_group("analyzer");
     g.sample_size(10);
     g.bench_function("verify corpus", |b| b.iter(|| verify_all(&corpus)));
