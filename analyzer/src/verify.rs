@@ -193,6 +193,29 @@ impl ProgramResult {
         }
     }
 
+    /// The result of a program that could not be analysed (e.g. the analysis panicked):
+    /// verdict `Error`, never a verdict on the program.
+    pub fn internal_error(obj: &Object, index: usize, message: impl Into<String>) -> ProgramResult {
+        let mut r = match obj.programs.get(index) {
+            Some(p) => ProgramResult::new(obj, p),
+            None => ProgramResult::new(
+                obj,
+                &Program {
+                    section: String::new(),
+                    name: format!("#{index}"),
+                    prog_type: crate::prog_type::ProgType::Unspec,
+                    expected_attach_type: None,
+                    insns: Vec::new(),
+                    functions: Vec::new(),
+                    line_info: Vec::new(),
+                },
+            ),
+        };
+        r.line_info.clear();
+        r.error = Some(message.into());
+        r
+    }
+
     /// The source line of an instruction.
     pub fn line_for(&self, pc: usize) -> Option<&LineInfo> {
         match self.line_info.binary_search_by_key(&pc, |l| l.pc) {

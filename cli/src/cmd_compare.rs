@@ -16,7 +16,7 @@
 
 use crate::collect::object_files;
 use crate::Format;
-use analyzer::verify::{verify_program, Config, ProgramResult, Stats, Verdict};
+use analyzer::verify::{verify_program, Config, ProgramResult};
 use anyhow::{bail, Result};
 use oracle::compare::{Agreement, Precision, ProgramComparison, Summary};
 use rayon::prelude::*;
@@ -128,24 +128,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
 
 /// The result of a program whose analysis panicked: an error, never a verdict.
 fn panicked(obj: &analyzer::object::Object, prog: usize) -> ProgramResult {
-    let p = obj.programs.get(prog);
-    ProgramResult {
-        file: obj.path.clone(),
-        section: p.map(|p| p.section.clone()).unwrap_or_default(),
-        name: p.map(|p| p.name.clone()).unwrap_or_default(),
-        prog_type: p.map(|p| p.prog_type.name().to_string()).unwrap_or_default(),
-        verdict: Verdict::Error,
-        diagnostics: Vec::new(),
-        error: Some("internal error: the analysis panicked (a bug in bpfcheck)".into()),
-        trace: Vec::new(),
-        error_state: None,
-        stats: Stats {
-            insns: p.map_or(0, |p| p.insns.len()),
-            ..Stats::default()
-        },
-        line_info: Vec::new(),
-        insn_text: Vec::new(),
-    }
+    ProgramResult::internal_error(obj, prog, "internal error: the analysis panicked (a bug in bpfcheck)")
 }
 
 fn kernel_str(c: &ProgramComparison) -> &'static str {

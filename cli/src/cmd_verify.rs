@@ -4,7 +4,7 @@
 
 use crate::collect::object_files;
 use crate::Format;
-use analyzer::verify::{verify_program, Config, ProgramResult, Stats, Verdict};
+use analyzer::verify::{verify_program, Config, ProgramResult, Verdict};
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -131,21 +131,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
 
 /// The result of a program whose analysis panicked: an error, never a verdict.
 fn panicked(obj: &analyzer::object::Object, prog: usize) -> ProgramResult {
-    let p = &obj.programs[prog];
-    ProgramResult {
-        file: obj.path.clone(),
-        section: p.section.clone(),
-        name: p.name.clone(),
-        prog_type: p.prog_type.name().to_string(),
-        verdict: Verdict::Error,
-        diagnostics: Vec::new(),
-        error: Some("internal error: the analysis panicked (a bug in bpfcheck)".into()),
-        trace: Vec::new(),
-        error_state: None,
-        stats: Stats { insns: p.insns.len(), ..Stats::default() },
-        line_info: Vec::new(),
-        insn_text: Vec::new(),
-    }
+    ProgramResult::internal_error(obj, prog, "internal error: the analysis panicked (a bug in bpfcheck)")
 }
 
 /// One tab-separated line per program: file, section, function, insns, verdict, first error.
