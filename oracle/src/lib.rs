@@ -12,13 +12,16 @@
 
 mod attach;
 mod available;
+mod btf_sanitize;
 mod error;
 mod load;
 pub mod compare;
 pub mod log_parser;
 mod maps;
+mod prog_btf;
 mod sys;
 
 pub use available::bpf_available;
+pub use btf_sanitize::{sanitize as sanitize_btf, BtfSanitizeError, ElfLayout, SanitizedBtf};
 pub use error::{errno_name, OracleError};
 pub use load::{load_program, KernelVerdict, LoadOptions, LOG_LEVEL1, LOG_LEVEL2, LOG_STATS};

@@ -5,7 +5,9 @@
 //! into `BPF_PSEUDO_MAP_FD` (src 1) / `BPF_PSEUDO_MAP_VALUE` (src 2) with the new fd,
 //! and calls `BPF_PROG_LOAD` with the program type, expected attach type, license
 //! (`"GPL"` when the object has none, as the reference run did), kern_version, and for
-//! tracing/LSM programs the vmlinux BTF id of the attach target named by the section.
+//! tracing/LSM programs the vmlinux BTF id of the attach target named by the section;
+//! the object's BTF, sanitised as libbpf does (`btf_sanitize`), goes to the maps and, with
+//! func_info, to the program.
 //! When the log does not fit (`ENOSPC`) it retries with the size the kernel asked for
 //! (`log_true_size`), up to `LoadOptions::max_log_size`; past that the verdict comes
 //! from a log-level-4 (statistics only) load and the log is the kernel's tail of the
@@ -14,7 +16,9 @@
 //! A verifier rejection is a `KernelVerdict` with `accepted: false`; an `OracleError`
 //! means the program never reached the verifier.
 
+use crate::btf_sanitize::{sanitize, ElfLayout};
 use crate::error::OracleError;
+use crate::prog_btf::{prog_load_with_btf, ProgBtf};
 use crate::maps::{self, MapConfig};
 use crate::sys;
 use analyzer::object::{Object, Program};
@@ -38,9 +42,10 @@ pub struct LoadOptions {
     pub initial_log_size: u32,
     /// Largest log buffer tried before falling back to a statistics-only load.
     pub max_log_size: u32,
-    /// Load the object's `.BTF` (when some map names BTF key/value types) and give it to
-    /// those maps. A BTF the kernel refuses is noted in `fixups` and loading goes on
-    /// without it. Programs never get BTF (no func_info/line_info are passed).
+    /// Sanitise and load the object's `.BTF` (as libbpf does), give it to the maps that
+    /// name BTF key/value types, and pass it to the program with one func_info record per
+    /// function (no line_info). A BTF the kernel refuses is noted in `fixups` and loading
+    /// goes on without it.
     pub load_btf: bool,
     /// Retry a failed map creation with flags 0, then as a HASH map (as the reference run did).
     pub map_fallbacks: bool,
@@ -222,6 +227,63 @@ fn license_for(obj: &Object, fixups: &mut Vec<String>) -> CString {
     }
 }
 
+/// The object's BTF as loaded into the kernel, and its FUNC ids by name.
+struct LoadedBtf {
+    fd: OwnedFd,
+    func_ids: BTreeMap<String, u32>,
+}
+
+/// Sanitises (see `btf_sanitize`) and loads the object's `.BTF`; a refusal is noted in `fixups`.
+fn load_btf(obj: &Object, fixups: &mut Vec<String>) -> Option<LoadedBtf> {
+    let bytes = obj.btf.as_ref().filter(|b| !b.is_empty())?;
+    let sanitized = match sanitize(bytes, &ElfLayout::from_elf_file(&obj.path)) {
+        Ok(s) => s,
+        Err(e) => {
+            fixups.push(format!("BTF not sanitised ({e}): loaded without BTF"));
+            return None;
+        }
+    };
+    match sys::btf_load(&sanitized.bytes) {
+        Ok(fd) => Some(LoadedBtf {
+            fd,
+            func_ids: sanitized.func_ids,
+        }),
+        Err((errno, log)) => {
+            let last = log
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            fixups.push(format!(
+                "BTF refused by the kernel (errno {errno}: {last}): loaded without BTF"
+            ));
+            None
+        }
+    }
+}
+
+/// One `(insn_off, type_id)` func_info record per function of `prog`, or None (noted in
+/// `fixups`) when some function has no BTF FUNC of its name.
+fn func_info_for(
+    prog: &Program,
+    func_ids: &BTreeMap<String, u32>,
+    fixups: &mut Vec<String>,
+) -> Option<Vec<(u32, u32)>> {
+    let mut recs = Vec::with_capacity(prog.functions.len());
+    for (pc, name) in &prog.functions {
+        let (Some(&id), Ok(off)) = (func_ids.get(name), u32::try_from(*pc)) else {
+            fixups.push(format!("no BTF FUNC for {name}: program loaded without func_info"));
+            return None;
+        };
+        recs.push((off, id));
+    }
+    recs.sort_unstable();
+    recs.dedup_by_key(|r| r.0);
+    (recs.first().map(|r| r.0) == Some(0)).then_some(recs)
+}
+
 /// Loads one program of `obj` into the live kernel and reports the verifier's verdict.
 ///
 /// `prog` should be one of `obj.programs` (its map indices refer to `obj.maps`).
@@ -232,30 +294,10 @@ pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<
         });
     }
     let mut fixups = Vec::new();
-    // BTF only matters here for maps that name BTF key/value types (spin locks, timers, kptrs).
-    let wants_btf = opts.load_btf && obj.maps.iter().any(|m| m.btf_value_type_id != 0);
-    let btf: Option<OwnedFd> = match (&obj.btf, wants_btf) {
-        (Some(bytes), true) if !bytes.is_empty() => match sys::btf_load(bytes) {
-            Ok(fd) => Some(fd),
-            Err((errno, log)) => {
-                let last = log
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                fixups.push(format!(
-                    "BTF refused by the kernel (errno {errno}: {last}): loaded without BTF"
-                ));
-                None
-            }
-        },
-        _ => None,
-    };
+    let btf = if opts.load_btf { load_btf(obj, &mut fixups) } else { None };
     let cfg = MapConfig {
         fallbacks: opts.map_fallbacks,
-        btf_fd: btf.as_ref().map(|f| f.as_raw_fd()),
+        btf_fd: btf.as_ref().map(|b| b.fd.as_raw_fd()),
     };
     let patched = patch_maps(obj, prog, cfg, &mut fixups)?;
     let license = license_for(obj, &mut fixups);
@@ -282,8 +324,20 @@ pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<
         log_size: opts.initial_log_size.clamp(4096, opts.max_log_size.max(4096)),
         attach_btf_id,
     };
+    let func_info = btf.as_ref().and_then(|b| func_info_for(prog, &b.func_ids, &mut fixups));
+    let prog_btf = match (&btf, &func_info) {
+        (Some(b), Some(fi)) => Some(ProgBtf {
+            btf_fd: b.fd.as_raw_fd(),
+            func_info: fi,
+        }),
+        _ => None,
+    };
+    let load = |args: &sys::ProgLoadArgs<'_>| match &prog_btf {
+        Some(pb) => prog_load_with_btf(args, pb),
+        None => sys::prog_load(args),
+    };
     loop {
-        let res = sys::prog_load(&args);
+        let res = load(&args);
         match res.fd {
             Err(libc::ENOSPC) if args.log_size < opts.max_log_size => {
                 let wanted = res
@@ -300,7 +354,7 @@ pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<
                 let tail = res.log;
                 args.log_level = LOG_STATS;
                 args.log_size = 64 * 1024;
-                let stats = sys::prog_load(&args);
+                let stats = load(&args);
                 let stats_errno = stats.fd.as_ref().err().copied().unwrap_or(0);
                 return Ok(KernelVerdict {
                     accepted: stats.fd.is_ok(),
