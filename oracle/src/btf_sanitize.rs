@@ -7,7 +7,10 @@
 //! (or the end of its last variable when the section is unknown, e.g. `.ksyms`), each
 //! variable's offset becomes its ELF symbol's value (or the next aligned offset when the
 //! symbol is unknown), the secinfos are sorted by offset, extern VARs become
-//! global-allocated and extern FUNCs global. Malformed BTF is an error, never a panic.
+//! global-allocated and extern FUNCs global (their unnamed prototype parameters get the
+//! function's name); size-0 extern secinfos get their VAR type's size (typeless ones
+//! become 4-byte ints), and kfunc (FUNC) secinfos of `.ksyms` point to one dummy int VAR
+//! appended to the types, as libbpf does. Malformed BTF is an error, never a panic.
 
 use std::collections::BTreeMap;
 
@@ -154,10 +157,38 @@ pub fn sanitize(raw: &[u8], layout: &ElfLayout) -> Result<SanitizedBtf, BtfSanit
         at = next;
         type_id = type_id.saturating_add(1);
     }
-    let at_of: BTreeMap<u32, (usize, u32)> = offsets.iter().map(|&(id, at, kind, _)| (id, (at, kind))).collect();
+    let mut at_of: BTreeMap<u32, (usize, u32)> = offsets.iter().map(|&(id, at, kind, _)| (id, (at, kind))).collect();
+    let mut changes = Vec::new();
+    // kfuncs in `.ksyms` are FUNC secinfos, which the kernel refuses in a DATASEC: like
+    // libbpf, point them at one dummy 4-byte int VAR appended to the types.
+    let ksym_func = offsets.iter().find_map(|&(_, at, kind, vlen)| {
+        (kind == KIND_DATASEC).then_some(())?;
+        (0..vlen as usize)
+            .filter_map(|i| rd32(&bytes, at + 12 + 12 * i))
+            .find(|t| at_of.get(t).is_some_and(|&(_, k)| k == KIND_FUNC))
+    });
+    let int4 = at_of
+        .iter()
+        .find(|(_, &(a, k))| k == KIND_INT && rd32(&bytes, a + 8) == Some(4))
+        .map(|(&id, _)| id);
+    let mut dummy_var = None;
+    if let (Some(func), Some(int4)) = (ksym_func, int4) {
+        let name_off = at_of.get(&func).and_then(|&(a, _)| rd32(&bytes, a)).unwrap_or(0);
+        if strs_start >= types_end && type_id < u32::MAX {
+            let var: Vec<u8> = [name_off, KIND_VAR << 24, int4, VAR_GLOBAL_ALLOCATED]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            bytes.splice(types_end..types_end, var);
+            wr32(&mut bytes, 12, (type_len + 16) as u32);
+            wr32(&mut bytes, 16, (str_off + 16) as u32);
+            at_of.insert(type_id, (types_end, KIND_VAR));
+            dummy_var = Some(type_id);
+            changes.push(format!("dummy VAR [{type_id}] added for kfunc secinfos"));
+        }
+    }
 
     let mut func_ids = BTreeMap::new();
-    let mut changes = Vec::new();
     for &(id, at, kind, vlen) in &offsets {
         let name = name_at(&strs, rd32(&bytes, at).unwrap_or(0));
         match kind {
@@ -166,6 +197,18 @@ pub fn sanitize(raw: &[u8], layout: &ElfLayout) -> Result<SanitizedBtf, BtfSanit
                 if vlen == FUNC_EXTERN {
                     let info = rd32(&bytes, at + 4).unwrap_or(0);
                     wr32(&mut bytes, at + 4, (info & !0xffff) | FUNC_GLOBAL);
+                    // The kernel wants named parameters; extern declarations often have none.
+                    let func_name_off = rd32(&bytes, at).unwrap_or(0);
+                    let proto = rd32(&bytes, at + 8).and_then(|t| at_of.get(&t)).copied();
+                    if let Some((pat, KIND_FUNC_PROTO)) = proto {
+                        let nargs = rd32(&bytes, pat + 4).unwrap_or(0) & 0xffff;
+                        for i in 0..nargs as usize {
+                            let q = pat + 12 + 8 * i;
+                            if rd32(&bytes, q) == Some(0) && rd32(&bytes, q + 4).is_some_and(|t| t != 0) {
+                                wr32(&mut bytes, q, func_name_off);
+                            }
+                        }
+                    }
                     changes.push(format!("extern FUNC {name} made global"));
                 }
             }
@@ -176,7 +219,7 @@ pub fn sanitize(raw: &[u8], layout: &ElfLayout) -> Result<SanitizedBtf, BtfSanit
                 }
             }
             KIND_DATASEC => {
-                fixup_datasec(&mut bytes, &strs, &at_of, at, vlen, &name, layout, &mut changes);
+                fixup_datasec(&mut bytes, &strs, &at_of, at, vlen, &name, layout, dummy_var, &mut changes);
             }
             _ => {}
         }
@@ -194,15 +237,44 @@ fn fixup_datasec(
     vlen: u32,
     name: &str,
     layout: &ElfLayout,
+    dummy_var: Option<u32>,
     changes: &mut Vec<String>,
 ) {
     let size = rd32(bytes, at + 8).unwrap_or(0);
+    if let Some(dummy) = dummy_var {
+        for i in 0..vlen as usize {
+            let p = at + 12 + 12 * i;
+            if rd32(bytes, p).and_then(|t| at_of.get(&t)).is_some_and(|&(_, k)| k == KIND_FUNC) {
+                wr32(bytes, p, dummy);
+                wr32(bytes, p + 8, 4);
+            }
+        }
+    }
     let mut infos: Vec<(u32, u32, u32)> = (0..vlen as usize)
         .map(|i| {
             let p = at + 12 + 12 * i;
             (rd32(bytes, p).unwrap_or(0), rd32(bytes, p + 4).unwrap_or(0), rd32(bytes, p + 8).unwrap_or(0))
         })
         .collect();
+    // Externs (`.kconfig`, `.ksyms`) come with size-0 secinfos: use the VAR's type size,
+    // or retype a typeless VAR as a 4-byte int, as libbpf does for ksyms.
+    for (var, _, vsz) in infos.iter_mut().filter(|i| i.2 == 0) {
+        let Some(&(vat, KIND_VAR)) = at_of.get(var) else { continue };
+        match rd32(bytes, vat + 8).and_then(|t| type_size(bytes, at_of, t, 0)).filter(|&n| n > 0) {
+            Some(n) => *vsz = n,
+            None => {
+                let int4 = at_of
+                    .iter()
+                    .find(|(_, &(a, k))| k == KIND_INT && rd32(bytes, a + 8) == Some(4))
+                    .map(|(&id, _)| id);
+                if let Some(id) = int4 {
+                    wr32(bytes, vat + 8, id);
+                    *vsz = 4;
+                    changes.push(format!("typeless extern VAR {} in {name} made a 4-byte int", name_at(strs, rd32(bytes, vat).unwrap_or(0))));
+                }
+            }
+        }
+    }
     if size == 0 {
         let mut next: u32 = 0;
         for (var, off, vsz) in infos.iter_mut() {
@@ -232,6 +304,24 @@ fn fixup_datasec(
         wr32(bytes, p, var);
         wr32(bytes, p + 4, off);
         wr32(bytes, p + 8, vsz);
+    }
+}
+
+/// Byte size of BTF type `id` (None for void, functions, unknown or too deep chains).
+fn type_size(bytes: &[u8], at_of: &BTreeMap<u32, (usize, u32)>, id: u32, depth: u32) -> Option<u32> {
+    if depth > 32 {
+        return None;
+    }
+    let &(at, kind) = at_of.get(&id)?;
+    match kind {
+        KIND_INT | KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_DATASEC | 16 => rd32(bytes, at + 8),
+        2 => Some(8),
+        KIND_ARRAY => {
+            let elem = type_size(bytes, at_of, rd32(bytes, at + 12)?, depth + 1)?;
+            elem.checked_mul(rd32(bytes, at + 20)?)
+        }
+        8..=11 | 18 | KIND_VAR => type_size(bytes, at_of, rd32(bytes, at + 8)?, depth + 1),
+        _ => None,
     }
 }
 
@@ -276,6 +366,16 @@ mod tests {
     }
 
     #[test]
+    fn size_zero_secinfo_gets_the_var_type_size() {
+        let mut b = blob();
+        // secinfo size of x (DATASEC at 24+32, secinfo size at +20) set to 0.
+        b[24 + 32 + 20] = 0;
+        let s = sanitize(&b, &ElfLayout::default()).unwrap();
+        assert_eq!(rd32(&s.bytes, 24 + 32 + 20), Some(4));
+        assert_eq!(rd32(&s.bytes, 24 + 32 + 8), Some(4));
+    }
+
+    #[test]
     fn unknown_layout_lays_vars_out_in_order() {
         let s = sanitize(&blob(), &ElfLayout::default()).unwrap();
         assert_eq!(rd32(&s.bytes, 24 + 32 + 8), Some(4));
@@ -290,5 +390,22 @@ mod tests {
         let mut b = blob();
         b[24 + 7] = 30; // kind 30 in the first type's info
         assert!(matches!(sanitize(&b, &ElfLayout::default()), Err(BtfSanitizeError::UnknownKind { .. })));
+    }
+
+    #[test]
+    fn kfunc_object_btf_is_accepted_by_the_kernel() {
+        use object::{Object as _, ObjectSection as _};
+        let path = "/work/shared/ebpf-samples/linux-selftests/bpf_cubic.o";
+        let Ok(data) = std::fs::read(path) else { return };
+        if !crate::bpf_available() {
+            return;
+        }
+        let file = object::File::parse(&*data).unwrap();
+        let raw = file.section_by_name(".BTF").unwrap().data().unwrap().to_vec();
+        let s = sanitize(&raw, &ElfLayout::from_elf_file(path)).unwrap();
+        assert!(s.changes.iter().any(|c| c.starts_with("dummy VAR")), "{:?}", s.changes);
+        assert!(crate::sys::btf_load(&raw).is_err());
+        let loaded = crate::sys::btf_load(&s.bytes);
+        assert!(loaded.is_ok(), "{:?}", loaded.err());
     }
 }
