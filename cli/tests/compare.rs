@@ -13,8 +13,6 @@ fn corpus_dir() -> PathBuf {
 }
 
 /// (object path relative to the corpus, program) -> (our expected verdict, the kernel's).
-/// Cases marked `oracle = needs-btf` are left out: our raw bpf(2) loader passes no BTF
-/// func_info, so the kernel verifies them differently than the `.case` file records.
 fn cases() -> BTreeMap<(String, String), (String, String)> {
     fn walk(d: &Path, out: &mut Vec<PathBuf>) {
         let Ok(rd) = std::fs::read_dir(d) else { return };
@@ -39,9 +37,6 @@ fn cases() -> BTreeMap<(String, String), (String, String)> {
                 .map(|(_, v)| v.trim().to_string())
                 .unwrap_or_default()
         };
-        if !field("oracle").is_empty() {
-            continue;
-        }
         let dir = p
             .parent()
             .expect("in a folder")

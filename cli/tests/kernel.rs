@@ -30,9 +30,8 @@ fn case_files() -> Vec<PathBuf> {
     v
 }
 
-/// (object, program, kernel verdict) of a case file; None for cases our raw loader
-/// cannot load faithfully (`oracle = needs-btf`: they need BTF func_info).
-fn case_fields(p: &Path) -> Option<(String, String, String)> {
+/// (object, program, kernel verdict) of a case file.
+fn case_fields(p: &Path) -> (String, String, String) {
     let text = std::fs::read_to_string(p).unwrap();
     let get = |k: &str| {
         text.lines()
@@ -41,11 +40,7 @@ fn case_fields(p: &Path) -> Option<(String, String, String)> {
             .map(|(_, b)| b.trim().to_string())
             .unwrap_or_default()
     };
-    if get("oracle") == "needs-btf" {
-        eprintln!("skipped {}: needs BTF func_info, which the oracle does not load", p.display());
-        return None;
-    }
-    Some((get("object"), get("program"), get("kernel")))
+    (get("object"), get("program"), get("kernel"))
 }
 
 #[test]
@@ -57,7 +52,7 @@ fn corpus_kernel_verdicts_are_what_the_cases_record() {
     let mut mismatches = Vec::new();
     let mut checked = 0;
     for case in case_files() {
-        let Some((object, program, kernel)) = case_fields(&case) else { continue };
+        let (object, program, kernel) = case_fields(&case);
         let obj = analyzer::elf::load_object(&case.parent().unwrap().join(&object)).unwrap();
         let prog = obj.programs.iter().find(|p| p.name == program).unwrap();
         let v = oracle::load_program(&obj, prog, &oracle::LoadOptions::default()).unwrap();
@@ -81,7 +76,7 @@ fn printed_instructions_match_the_kernel_log() {
     let mut compared = 0;
     let mut diffs = Vec::new();
     for case in case_files() {
-        let Some((object, program, kernel)) = case_fields(&case) else { continue };
+        let (object, program, kernel) = case_fields(&case);
         if kernel != "accepted" {
             continue;
         }
