@@ -49,6 +49,7 @@ mod link;
 mod maps;
 mod reader;
 pub mod section_names;
+pub mod vmlinux;
 
 pub use btf::{Btf, BtfError, BtfKind, BtfType};
 
