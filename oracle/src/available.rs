@@ -27,7 +27,7 @@ fn probe() -> bool {
         log_level: 0,
         log_size: 0,
         attach_btf_id: 0,
-    });
+    }, None);
     res.fd.is_ok()
 }
 

@@ -18,7 +18,6 @@ mod load;
 pub mod compare;
 pub mod log_parser;
 mod maps;
-mod prog_btf;
 mod sys;
 
 pub use available::bpf_available;

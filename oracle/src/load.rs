@@ -18,7 +18,7 @@
 
 use crate::btf_sanitize::{sanitize, ElfLayout};
 use crate::error::OracleError;
-use crate::prog_btf::{prog_load_with_btf, ProgBtf};
+use crate::sys::ProgBtf;
 use crate::maps::{self, MapConfig};
 use crate::sys;
 use analyzer::object::{Object, Program};
@@ -332,10 +332,7 @@ pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<
         }),
         _ => None,
     };
-    let load = |args: &sys::ProgLoadArgs<'_>| match &prog_btf {
-        Some(pb) => prog_load_with_btf(args, pb),
-        None => sys::prog_load(args),
-    };
+    let load = |args: &sys::ProgLoadArgs<'_>| sys::prog_load(args, prog_btf.as_ref());
     loop {
         let res = load(&args);
         match res.fd {

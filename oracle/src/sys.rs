@@ -228,13 +228,29 @@ pub(crate) struct ProgLoadArgs<'a> {
     pub(crate) attach_btf_id: u32,
 }
 
-/// `BPF_PROG_LOAD` with a log buffer of `args.log_size` bytes.
-pub(crate) fn prog_load(args: &ProgLoadArgs<'_>) -> ProgLoadResult {
+/// The program BTF to pass with a program: a loaded BTF fd and `struct bpf_func_info`
+/// records (`insn_off`, `type_id`), sorted by `insn_off`, the first at 0.
+/// Global functions and callbacks (`bpf_loop`) need it ("missing btf func_info").
+pub(crate) struct ProgBtf<'a> {
+    pub(crate) btf_fd: i32,
+    pub(crate) func_info: &'a [(u32, u32)],
+}
+
+/// `BPF_PROG_LOAD` with a log buffer of `args.log_size` bytes, and with `prog_btf_fd` and
+/// `func_info` when `btf` is given.
+pub(crate) fn prog_load(args: &ProgLoadArgs<'_>, btf: Option<&ProgBtf<'_>>) -> ProgLoadResult {
     let mut log = if args.log_level == 0 {
         Vec::new()
     } else {
         vec![0u8; args.log_size as usize]
     };
+    // `struct bpf_func_info` records, 8 bytes each; must outlive the syscall.
+    let recs: Vec<u8> = btf
+        .map(|b| b.func_info)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|&(off, id)| off.to_le_bytes().into_iter().chain(id.to_le_bytes()))
+        .collect();
     let mut a = BpfAttr::zeroed();
     a.prog_load = ProgLoadAttr {
         prog_type: args.prog_type,
@@ -249,10 +265,10 @@ pub(crate) fn prog_load(args: &ProgLoadArgs<'_>) -> ProgLoadResult {
         prog_name: obj_name(args.name),
         prog_ifindex: 0,
         expected_attach_type: args.expected_attach_type,
-        prog_btf_fd: 0,
-        func_info_rec_size: 0,
-        func_info: 0,
-        func_info_cnt: 0,
+        prog_btf_fd: btf.map_or(0, |b| b.btf_fd as u32),
+        func_info_rec_size: if btf.is_some() { 8 } else { 0 },
+        func_info: if recs.is_empty() { 0 } else { recs.as_ptr() as u64 },
+        func_info_cnt: u32::try_from(recs.len() / 8).unwrap_or(u32::MAX),
         line_info_rec_size: 0,
         line_info: 0,
         line_info_cnt: 0,
@@ -313,5 +329,31 @@ mod tests {
     fn log_to_string_stops_at_nul() {
         assert_eq!(log_to_string(b"abc\0def"), "abc");
         assert_eq!(log_to_string(b"abc"), "abc");
+    }
+
+    #[test]
+    fn bad_btf_fd_is_refused_not_a_panic() {
+        if !crate::bpf_available() {
+            eprintln!("skipped: no bpf()");
+            return;
+        }
+        let insns = [0xb7u8, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+        let license = std::ffi::CString::from(c"GPL");
+        let args = ProgLoadArgs {
+            prog_type: 6,
+            expected_attach_type: 0,
+            insns: &insns,
+            license: &license,
+            kern_version: 0,
+            prog_flags: 0,
+            name: "t",
+            log_level: 1,
+            log_size: 4096,
+            attach_btf_id: 0,
+        };
+        let r = prog_load(&args, Some(&ProgBtf { btf_fd: -1, func_info: &[(0, 1)] }));
+        assert!(r.fd.is_err());
+        let ok = prog_load(&args, None);
+        assert!(ok.fd.is_ok(), "r0 = 0; exit refused: {}", ok.log);
     }
 }
