@@ -1,4 +1,4 @@
-//! `bpfcheck compare PATH... [--format text|json] [-j N]`: every program through our
+//! `bpfcheck compare PATH... [--format text|json] [--table] [-j N]`: every program through our
 //! analysis and through the live kernel verifier (level-2 log), then per program the two
 //! verdicts and how our register states compare in precision with the kernel's
 //! (`oracle::compare`), and a summary.
@@ -7,6 +7,11 @@
 //! as soon as its program's analysis is done, so the two overlap and at most one kernel
 //! log is in memory per worker. Needs bpf(2): without it prints `skipped: no bpf()` to
 //! stderr and exits 2. Exit code 0 when every verdict agrees with the kernel's, 1 otherwise.
+//!
+//! `--table` prints instead one tab-separated line per program in file order (`file`,
+//! `section`, `function`, `insns`, `ours`, `kernel`, `agreement`, `ours_first_error`,
+//! `kernel_first_error`; `kernel` is `not loaded` when the object could not be loaded
+//! into this kernel), then the summary lines on stderr.
 //!
 //! Text output lists programs where we accept and the kernel rejects first, then those we
 //! reject and the kernel accepts, programs the kernel could not load, then agreements.
@@ -35,6 +40,8 @@ pub(crate) struct Options {
     pub timeout: f64,
     /// Only the program with this function name.
     pub prog: Option<String>,
+    /// One TSV line per program instead of the per-program text.
+    pub table: bool,
 }
 
 pub(crate) fn run(o: &Options) -> Result<ExitCode> {
@@ -80,7 +87,8 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(o.jobs.unwrap_or(0))
         .build()?;
-    let mut results: Vec<ProgramComparison> = pool.install(|| {
+    let insn_counts: Vec<usize> = jobs.iter().map(|&(oi, pi)| objects[oi].programs[pi].insns.len()).collect();
+    let results: Vec<ProgramComparison> = pool.install(|| {
         jobs.par_iter()
             .map(|&(oi, pi)| {
                 let obj = &objects[oi];
@@ -95,9 +103,19 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
             })
             .collect()
     });
-    // Stable order: by agreement class (dangerous disagreements first), then file order.
-    results.sort_by_key(|c| c.agreement());
     let summary = Summary::of(&results);
+    if o.table {
+        print!("{}", table_text(&results, &insn_counts));
+        for (f, e) in &load_errors {
+            eprintln!("=== {f}: load error: {e}");
+        }
+        eprint!("{}", summary_text(&summary, load_errors.len()));
+        eprintln!("total time {:.2}s", start.elapsed().as_secs_f64());
+        return Ok(exit_code(&summary, &load_errors));
+    }
+    // Stable order: by agreement class (dangerous disagreements first), then file order.
+    let mut results = results;
+    results.sort_by_key(|c| c.agreement());
     match o.format {
         Format::Json => {
             let v = json!({
@@ -118,12 +136,42 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
             eprintln!("total time {:.2}s", start.elapsed().as_secs_f64());
         }
     }
+    Ok(exit_code(&summary, &load_errors))
+}
+
+/// 0 when every verdict agrees with the kernel's and every object loaded, else 1.
+fn exit_code(summary: &Summary, load_errors: &[(String, String)]) -> ExitCode {
     let disagreements = summary.ours_accept_kernel_reject + summary.ours_reject_kernel_accept;
-    Ok(if disagreements == 0 && load_errors.is_empty() {
+    if disagreements == 0 && load_errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
+}
+
+/// Tab-free, one-line version of a message for a TSV cell.
+fn tsv_cell(s: Option<&str>) -> String {
+    s.unwrap_or("").lines().next().unwrap_or("").replace('\t', " ")
+}
+
+/// The `--table` output: a header and one line per program, in the order given.
+fn table_text(results: &[ProgramComparison], insns: &[usize]) -> String {
+    let mut out = String::from("file\tsection\tfunction\tinsns\tours\tkernel\tagreement\tours_first_error\tkernel_first_error\n");
+    for (c, n) in results.iter().zip(insns) {
+        out += &format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            c.file,
+            c.section,
+            c.name,
+            n,
+            c.ours.as_str(),
+            kernel_str(c),
+            c.agreement().as_str(),
+            tsv_cell(c.ours_error.as_deref()),
+            tsv_cell(c.kernel_error.as_deref()),
+        );
+    }
+    out
 }
 
 /// The result of a program whose analysis panicked: an error, never a verdict.

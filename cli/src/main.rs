@@ -110,6 +110,10 @@ enum Command {
         /// Only the program with this function name.
         #[arg(long)]
         prog: Option<String>,
+        /// One tab-separated line per program (file, section, function, insns, ours,
+        /// kernel, agreement, first errors); the summary goes to stderr.
+        #[arg(long)]
+        table: bool,
     },
     /// Check the analysis against concrete executions of generated programs (and, with
     /// --kernel, the live kernel's verdicts); exit 1 on any soundness violation.
@@ -160,8 +164,8 @@ fn main() -> ExitCode {
         Command::Kernel { file, prog, log_level } => cmd_kernel::run(&file, prog.as_deref(), log_level),
         Command::ProveDomains { filter, timeout_ms } => cmd_prove::run(filter.as_deref(), timeout_ms),
         Command::Cfg { file, prog, states } => cmd_dump::run_cfg(&file, &prog, states),
-        Command::Compare { paths, format, jobs, timeout, prog } => {
-            cmd_compare::run(&cmd_compare::Options { paths, format, jobs, timeout, prog })
+        Command::Compare { paths, format, jobs, timeout, prog, table } => {
+            cmd_compare::run(&cmd_compare::Options { paths, format, jobs, timeout, prog, table })
         }
         Command::Snapshot { dir, out, check } => cmd_snapshot::run(&dir, &out, check),
         Command::Soundness { programs, seed, inputs, kernel, jobs } => {

@@ -240,3 +240,33 @@ fn text_summary_parses() {
         "order: {order:?}"
     );
 }
+
+#[test]
+fn table_has_one_line_per_program_with_both_verdicts() {
+    if skipped() {
+        return;
+    }
+    let (code, stdout, stderr) = bpfcheck(&["compare", "--table", "packet"], &corpus_dir());
+    assert!(code == 0 || code == 1, "exit code {code}, stderr:\n{stderr}");
+    let mut lines = stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("file\tsection\tfunction\tinsns\tours\tkernel\tagreement\tours_first_error\tkernel_first_error")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    let a = summary_line(&stderr, "agreement:");
+    assert_eq!(rows.len() as u64, a["programs"], "one row per program:\n{stdout}");
+    let cases = cases();
+    for r in &rows {
+        assert_eq!(r.len(), 9, "nine columns: {r:?}");
+        assert!(r[3].parse::<usize>().is_ok_and(|n| n > 0), "insns: {r:?}");
+        assert_eq!(r[6], agreement_of(r[4], r[5]), "agreement column: {r:?}");
+        if r[4] == "rejected" {
+            assert!(!r[7].is_empty(), "a rejection names its first error: {r:?}");
+        }
+        let file = r[0].trim_start_matches("./").to_string();
+        if let Some((_, kernel)) = cases.get(&(file, r[2].to_string())) {
+            assert_eq!(r[5], kernel, "kernel verdict recorded in the case file: {r:?}");
+        }
+    }
+}
