@@ -51,7 +51,11 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
                 "violation: {} pc {} {}: concrete {} not in {}: {} (input seed {:#x})",
                 r.program,
                 v.pc,
-                v.reg.map_or_else(|| "state".to_string(), |x| format!("R{x}")),
+                match (v.reg, v.stack) {
+                    (Some(x), _) => format!("R{x}"),
+                    (None, Some((frame, off))) => format!("fp{frame}{off}"),
+                    (None, None) => "state".to_string(),
+                },
                 v.concrete,
                 v.abstract_,
                 v.message,

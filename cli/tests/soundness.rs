@@ -68,8 +68,8 @@ fn describe(r: &Report) -> String {
     let mut s = String::new();
     for v in &r.violations {
         s += &format!(
-            "  {} pc {} R{:?}: concrete {} not in {}: {} (input seed {:#x})\n",
-            r.program, v.pc, v.reg, v.concrete, v.abstract_, v.message, v.seed
+            "  {} pc {} R{:?} stack {:?}: concrete {} not in {}: {} (input seed {:#x})\n",
+            r.program, v.pc, v.reg, v.stack, v.concrete, v.abstract_, v.message, v.seed
         );
     }
     for f in &r.faults_in_accepted {

@@ -63,12 +63,14 @@ pub fn random_input(prog_type: ProgType, rng: &mut Rng) -> ConcreteInput {
     }
 }
 
-/// [`random_input`] plus a few random entries for the program's hash-like maps with small keys
-/// (keys drawn from 0..4 so that programs with constant keys sometimes hit them).
+/// [`random_input`] plus a few random entries for the program's maps with small keys (keys drawn
+/// from 0..4 so that programs with constant keys sometimes hit them). Read-only global data
+/// (`.rodata`, `.kconfig`) gets no entries: libbpf freezes those maps after writing the section's
+/// bytes, so their contents are the section's (which the analysis relies on), never random.
 pub fn random_input_for(prog: &InterpProgram, rng: &mut Rng) -> ConcreteInput {
     let mut input = random_input(prog.prog_type, rng);
     for (i, map) in prog.maps.iter().enumerate() {
-        if map.key_size == 0 || map.key_size > 64 || map.value_size > 4096 {
+        if map.key_size == 0 || map.key_size > 64 || map.value_size > 4096 || map.is_readonly_data() {
             continue;
         }
         for _ in 0..rng.below(3) {

@@ -74,6 +74,7 @@ impl<'a> Machine<'a> {
 
     pub(super) fn run(mut self, limits: &InterpLimits) -> Execution {
         let mut trace = Vec::new();
+        let mut stacks: Option<(u64, std::sync::Arc<Vec<super::StackSnapshot>>)> = None;
         let mut pc = 0usize;
         let outcome = loop {
             if self.steps >= limits.max_steps {
@@ -84,8 +85,21 @@ impl<'a> Machine<'a> {
             match self.step(pc) {
                 Ok(flow) => {
                     if limits.record_trace {
+                        let snap = if limits.record_stack {
+                            let version = self.mem.stack_version;
+                            match &stacks {
+                                Some((v, s)) if *v == version => Some(s.clone()),
+                                _ => {
+                                    let s = std::sync::Arc::new(self.mem.stack_snapshots());
+                                    stacks = Some((version, s.clone()));
+                                    Some(s)
+                                }
+                            }
+                        } else {
+                            None
+                        };
                         if let Some(f) = self.frames.last() {
-                            trace.push(TraceStep { pc, frame: depth, regs: f.regs });
+                            trace.push(TraceStep { pc, frame: depth, regs: f.regs, stacks: snap });
                         }
                     }
                     match flow {

@@ -14,6 +14,7 @@
 
 use super::maps::Maps;
 use super::outcome::{Fault, FaultKind};
+use super::snapshot::StackSnapshot;
 use super::value::{ConcreteValue, Region, STACK_SIZE};
 use crate::gen::Rng;
 use std::collections::BTreeMap;
@@ -64,6 +65,8 @@ pub(crate) struct Memory {
     pub(crate) released_kernel: std::collections::BTreeSet<u32>,
     allow_uninit_stack: bool,
     rng: Rng,
+    /// Bumped by every change of a stack frame (bytes, spills, frames pushed or popped).
+    pub(crate) stack_version: u64,
 }
 
 /// Where an access lands: region and byte offset (relative to the frame pointer for stacks).
@@ -92,6 +95,7 @@ impl Memory {
             released_kernel: Default::default(),
             allow_uninit_stack,
             rng,
+            stack_version: 0,
         }
     }
 
@@ -99,12 +103,14 @@ impl Memory {
     pub(crate) fn push_frame(&mut self) {
         let garbage = self.rng.bytes(STACK_SIZE as usize);
         self.stacks.push(StackMem::new(garbage));
+        self.stack_version += 1;
     }
 
     /// Drops the innermost frame and the pointers spilled into it.
     pub(crate) fn pop_frame(&mut self) {
         if let Some(frame) = self.stacks.len().checked_sub(1) {
             self.stacks.pop();
+            self.stack_version += 1;
             let region = Region::Stack { frame: frame as u8 };
             self.spills.retain(|(r, _), _| *r != region);
         }
@@ -141,7 +147,24 @@ impl Memory {
 
     /// Forgets spilled packet pointers (after a helper that changes packet data).
     pub(crate) fn forget_packet_spills(&mut self) {
+        self.stack_version += 1;
         self.spills.retain(|_, v| !matches!(v, ConcreteValue::Ptr { region: Region::Packet | Region::PacketEnd, .. }));
+    }
+
+    /// Every active frame's stack contents, outermost first.
+    pub(crate) fn stack_snapshots(&self) -> Vec<StackSnapshot> {
+        self.stacks
+            .iter()
+            .enumerate()
+            .map(|(frame, st)| {
+                let region = Region::Stack { frame: frame as u8 };
+                StackSnapshot {
+                    bytes: st.bytes.clone(),
+                    init: st.init.clone(),
+                    spills: self.spills.range((region, i64::MIN)..=(region, i64::MAX)).map(|((_, o), v)| (*o, *v)).collect(),
+                }
+            })
+            .collect()
     }
 
     /// The address `ptr + off`, or the fault of dereferencing `ptr`.
@@ -210,6 +233,7 @@ impl Memory {
                 }
                 if write {
                     st.init[lo..hi].iter_mut().for_each(|b| *b = true);
+                    self.stack_version += 1;
                 }
                 (&mut st.bytes[..], -STACK_SIZE)
             }

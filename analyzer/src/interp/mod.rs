@@ -33,6 +33,7 @@ mod machine;
 mod maps;
 mod memory;
 mod outcome;
+mod snapshot;
 mod value;
 
 #[cfg(test)]
@@ -40,6 +41,7 @@ mod tests;
 
 pub use input::{random_input, random_input_for, ConcreteInput};
 pub use outcome::{Execution, FaultKind, Outcome, TraceStep};
+pub use snapshot::StackSnapshot;
 pub use value::{ConcreteValue, Region, STACK_SIZE};
 
 use crate::insn::{decode, DecodeError, Insn, RawInsn};
@@ -79,6 +81,9 @@ pub struct InterpLimits {
     /// Record a [`TraceStep`] after every instruction (about 200 bytes each: lower `max_steps`
     /// accordingly when tracing long runs).
     pub record_trace: bool,
+    /// With `record_trace`: also record every frame's stack contents in each step
+    /// (`TraceStep::stacks`; shared between steps that do not change the stack).
+    pub record_stack: bool,
     /// Frames allowed at once, the main program's included (the kernel's `MAX_CALL_FRAMES` is 8).
     pub max_call_depth: usize,
     /// Reading never-written stack yields garbage instead of [`FaultKind::UninitStack`] (the kernel's
@@ -94,6 +99,7 @@ impl Default for InterpLimits {
         InterpLimits {
             max_steps: 1_000_000,
             record_trace: false,
+            record_stack: false,
             max_call_depth: 8,
             allow_uninit_stack: true,
             allow_ptr_leaks: true,

@@ -65,6 +65,9 @@ pub struct TraceStep {
     /// Registers R0..R10 of the frame that is current *after* the instruction (the caller's after
     /// a subprogram's `exit`, the callee's after a call).
     pub regs: [ConcreteValue; 11],
+    /// With `InterpLimits::record_stack`: every active frame's stack after the instruction,
+    /// outermost first (steps that leave the stacks unchanged share one copy).
+    pub stacks: Option<std::sync::Arc<Vec<super::StackSnapshot>>>,
 }
 
 /// The result of [`super::run`].

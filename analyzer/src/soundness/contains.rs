@@ -16,6 +16,16 @@
 //!   asserts that `r` bytes past its variable part are in the packet: `off - p.off + r <= len`.
 //!   NULL (`Scalar(0)`) is contained when `p.maybe_null`.
 //!
+//! Stack contents, frame by frame (abstract `frames[i].stack` against the run's frame `i`,
+//! [`stack_mismatches`]), slot by slot for the slots the abstract state knows something about:
+//! - a spilled register (`StackSlot::Spill`) contains the 8-byte value a fill would give (the
+//!   spilled pointer, else the written bytes), under the register rules above; all 8 bytes must
+//!   have been written (a spill of `NOT_INIT` claims nothing);
+//! - a narrow spill (`StackSlot::Narrow`) contains the little-endian number in its `size` bytes
+//!   at `at`, and its byte view is checked as below;
+//! - byte-wise: `Invalid` (`?`) contains anything, `Misc` (`m`) needs a byte that was written,
+//!   `Zero` (`0`) a written zero.
+//!
 //! A concrete pointer is contained in a scalar when its address (the interpreter's fake address)
 //! is one of the scalar's values: the analysis turns released references and pointers read back
 //! from map values into unknown scalars, as the kernel does for root.
@@ -26,7 +36,8 @@
 //! maps are the analysis' inner maps of map-in-maps, matched against any map value.
 
 use crate::exec::{range_key, STALE_ID};
-use crate::interp::{ConcreteValue, Region};
+use crate::interp::{ConcreteValue, Region, StackSnapshot};
+use crate::state::stack::{StackByte, StackSlot};
 use crate::state::{AbsState, Ptr, PtrKind, RegState};
 use std::fmt;
 
@@ -43,8 +54,11 @@ pub struct ConcreteContext {
 /// Why a concrete register file is not inside an abstract state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mismatch {
-    /// The first register that is not contained; `None` when the frame depths differ.
+    /// The first register that is not contained; `None` when the frame depths differ or the
+    /// mismatch is on the stack.
     pub reg: Option<u8>,
+    /// The stack byte (frame depth, frame offset of the slot or byte) that is not contained.
+    pub stack: Option<(u8, i64)>,
     /// The concrete value (interpreter notation: `0x2a`, `pkt+14`, `fp0-8`).
     pub concrete: String,
     /// The abstract value (`RegState`'s debug form) or depth.
@@ -54,9 +68,12 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.reg {
-            Some(r) => write!(f, "R{r}: concrete {} not in {}: {}", self.concrete, self.abstract_, self.reason),
-            None => write!(f, "{}: concrete {} vs abstract {}", self.reason, self.concrete, self.abstract_),
+        match (self.reg, self.stack) {
+            (Some(r), _) => write!(f, "R{r}: concrete {} not in {}: {}", self.concrete, self.abstract_, self.reason),
+            (None, Some((frame, off))) => {
+                write!(f, "fp{frame}{off}: concrete {} not in {}: {}", self.concrete, self.abstract_, self.reason)
+            }
+            (None, None) => write!(f, "{}: concrete {} vs abstract {}", self.reason, self.concrete, self.abstract_),
         }
     }
 }
@@ -75,6 +92,7 @@ pub fn mismatches(abs: &AbsState, depth: usize, regs: &[ConcreteValue; 11], cx: 
     if abs.depth() != depth {
         return vec![Mismatch {
             reg: None,
+            stack: None,
             concrete: format!("frame depth {depth}"),
             abstract_: format!("frame depth {}", abs.depth()),
             reason: "call depths differ".to_string(),
@@ -86,10 +104,84 @@ pub fn mismatches(abs: &AbsState, depth: usize, regs: &[ConcreteValue; 11], cx: 
     let mut out = Vec::new();
     for (i, (a, c)) in frame.regs.iter().zip(regs.iter()).enumerate() {
         if let Err(reason) = reg_contains(abs, a, *c, cx) {
-            out.push(Mismatch { reg: Some(i as u8), concrete: c.to_string(), abstract_: format!("{a:?}"), reason });
+            out.push(Mismatch {
+                reg: Some(i as u8),
+                stack: None,
+                concrete: c.to_string(),
+                abstract_: format!("{a:?}"),
+                reason,
+            });
         }
     }
     out
+}
+
+/// Every stack slot of `abs`'s frames whose concrete contents (`stacks`, outermost frame first,
+/// as `TraceStep::stacks` records them) are not inside it. Frames missing on either side are
+/// skipped (the register check reports differing depths).
+pub fn stack_mismatches(abs: &AbsState, stacks: &[StackSnapshot], cx: &ConcreteContext) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    for (depth, (frame, snap)) in abs.frames.iter().zip(stacks.iter()).enumerate() {
+        for (idx, slot) in frame.stack.slots.iter() {
+            let base = i64::from(*idx) * 8;
+            if let Err((off, concrete, reason)) = slot_contains(abs, slot, snap, base, cx) {
+                out.push(Mismatch {
+                    reg: None,
+                    stack: Some((depth as u8, off)),
+                    concrete,
+                    abstract_: format!("{slot:?}"),
+                    reason,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Is the concrete frame `snap` inside the abstract slot `slot` whose byte 0 is at `base`?
+/// `Err((offset, concrete value, reason))`.
+fn slot_contains(
+    abs: &AbsState,
+    slot: &StackSlot,
+    snap: &StackSnapshot,
+    base: i64,
+    cx: &ConcreteContext,
+) -> Result<(), (i64, String, String)> {
+    match slot {
+        StackSlot::Spill(RegState::NotInit) => Ok(()),
+        StackSlot::Spill(r) => match snap.load8(base) {
+            Some(v) => reg_contains(abs, r, v, cx).map_err(|reason| (base, v.to_string(), format!("spilled register: {reason}"))),
+            None => Err((base, "bytes never written".to_string(), "a spilled register's bytes were never written".to_string())),
+        },
+        StackSlot::Narrow { value, at, size, bytes } => {
+            bytes_contain(bytes, snap, base)?;
+            let off = base + i64::from(*at);
+            match snap.read_le(off, u32::from(*size)) {
+                Some(x) if value.contains(x) => Ok(()),
+                Some(x) => Err((off, format!("{x:#x}"), format!("outside the {size}-byte spilled scalar"))),
+                None => Err((off, "bytes never written".to_string(), "a narrow spill's bytes were never written".to_string())),
+            }
+        }
+        StackSlot::Bytes(bytes) => bytes_contain(bytes, snap, base),
+    }
+}
+
+/// Byte-wise containment: `Misc` needs a written byte, `Zero` a written zero.
+fn bytes_contain(bytes: &[StackByte; 8], snap: &StackSnapshot, base: i64) -> Result<(), (i64, String, String)> {
+    for (k, b) in bytes.iter().enumerate() {
+        let off = base + k as i64;
+        let c = snap.byte(off);
+        let ok = match b {
+            StackByte::Invalid => true,
+            StackByte::Misc => c.is_some(),
+            StackByte::Zero => c == Some(0),
+        };
+        if !ok {
+            let concrete = c.map_or_else(|| "never written".to_string(), |x| format!("{x:#04x}"));
+            return Err((off, concrete, format!("byte '{}'", b.letter())));
+        }
+    }
+    Ok(())
 }
 
 /// Is the concrete value `v` inside the abstract register `a` (of state `abs`)?
@@ -244,6 +336,54 @@ mod tests {
         r[1] = ConcreteValue::Uninit;
         r[10] = ConcreteValue::Ptr { region: Region::Stack { frame: 1 }, off: 0 };
         assert_eq!(contains(&s, 1, &r, &CX), Ok(()));
+    }
+
+    /// A snapshot with `bytes` written from frame offset `off`.
+    fn written(off: i64, bytes: &[u8]) -> StackSnapshot {
+        let mut s = StackSnapshot::empty();
+        s.write_for_test(off, bytes);
+        s
+    }
+
+    #[test]
+    fn stack_slots_are_checked_byte_spill_and_narrow() {
+        use crate::state::stack::{StackByte, StackSlot};
+        let mut s = AbsState::entry();
+        // Nothing known: any contents, even unwritten.
+        assert!(stack_mismatches(&s, &[StackSnapshot::empty()], &CX).is_empty());
+        // fp-8 spilled constant 5.
+        s.frames[0].stack.slots.insert(-1, StackSlot::Spill(RegState::constant(5)));
+        assert!(stack_mismatches(&s, &[written(-8, &5u64.to_le_bytes())], &CX).is_empty());
+        let m = stack_mismatches(&s, &[written(-8, &6u64.to_le_bytes())], &CX);
+        assert_eq!(m.first().map(|m| m.stack), Some(Some((0, -8))));
+        assert_eq!(stack_mismatches(&s, &[StackSnapshot::empty()], &CX).len(), 1, "a spill never written");
+        // A spilled packet pointer: the spill table's pointer is what is checked.
+        s.frames[0].stack.slots.insert(-1, StackSlot::Spill(RegState::ptr(PtrKind::Pkt)));
+        let mut snap = written(-8, &[0; 8]);
+        assert_eq!(stack_mismatches(&s, &[snap.clone()], &CX).len(), 1, "a scalar where a pointer was spilled");
+        snap.spills.push((-8, ConcreteValue::Ptr { region: Region::Packet, off: 0 }));
+        assert!(stack_mismatches(&s, &[snap], &CX).is_empty());
+        // Byte-wise: fp-16 is 'm' at -16, '0' at -15, '?' elsewhere.
+        s.frames[0].stack.slots.remove(&-1);
+        let mut b = [StackByte::Invalid; 8];
+        b[0] = StackByte::Misc;
+        b[1] = StackByte::Zero;
+        s.frames[0].stack.slots.insert(-2, StackSlot::Bytes(b));
+        assert!(stack_mismatches(&s, &[written(-16, &[9, 0])], &CX).is_empty());
+        assert_eq!(stack_mismatches(&s, &[written(-16, &[9, 1])], &CX).first().and_then(|m| m.stack), Some((0, -15)));
+        assert_eq!(stack_mismatches(&s, &[written(-15, &[0])], &CX).first().and_then(|m| m.stack), Some((0, -16)));
+        // A narrow spill of a u8 in [0, 3] at byte 2 of fp-24.
+        let mut nb = [StackByte::Invalid; 8];
+        nb[2] = StackByte::Misc;
+        let value = Scalar::from_urange(0, 3);
+        s.frames[0].stack.slots.insert(-3, StackSlot::Narrow { value, at: 2, size: 1, bytes: nb });
+        let ok = written(-16, &[9, 0]);
+        let mut ok2 = ok.clone();
+        ok2.write_for_test(-22, &[3]);
+        assert!(stack_mismatches(&s, &[ok2], &CX).is_empty());
+        let mut bad = ok.clone();
+        bad.write_for_test(-22, &[4]);
+        assert_eq!(stack_mismatches(&s, &[bad], &CX).first().and_then(|m| m.stack), Some((0, -22)));
     }
 
     trait WithOff {

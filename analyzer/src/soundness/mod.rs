@@ -5,7 +5,10 @@
 //! (`crate::interp`) on seeded random inputs with traces, and checks two things:
 //! - *containment*: before every executed instruction, the concrete register file of the current
 //!   frame lies inside at least one member of the invariant's `StateSet` at that pc (same call
-//!   depth; see `contains`). A pc the analysis found unreachable but the run reached is a violation.
+//!   depth; see `contains`), and so do the contents of every frame's stack (the slots the
+//!   abstract state knows: spills, narrow spills, initialised and zero bytes; see
+//!   `contains::stack_mismatches`) — both in the *same* member. A pc the analysis found
+//!   unreachable but the run reached is a violation.
 //! - *safety*: if the verifier accepted the program, no run may fault ([`Outcome::Fault`], except
 //!   `FaultKind::ResourceLimit`, a limit of the interpreter); `StepLimit` is fine.
 //!
@@ -29,12 +32,14 @@ pub mod mutate;
 #[cfg(test)]
 mod tests;
 
-pub use contains::{contains, kind_matches, mismatches, reg_contains, ConcreteContext, Mismatch};
+pub use contains::{contains, kind_matches, mismatches, reg_contains, stack_mismatches, ConcreteContext, Mismatch};
 pub use generated::object_for_generated;
 pub use mutate::{bypass_mutations, check_mutations, Mutation, MutationResult};
 
 use crate::gen::Rng;
-use crate::interp::{random_input_for, run, ConcreteValue, FaultKind, InterpLimits, InterpProgram, Outcome, Region};
+use crate::interp::{
+    random_input_for, run, ConcreteValue, FaultKind, InterpLimits, InterpProgram, Outcome, Region, StackSnapshot,
+};
 use crate::object::Object;
 use crate::state::disjunct::StateSet;
 use crate::verify::{verify_program_with_invariants, Config, Verdict};
@@ -48,8 +53,9 @@ pub struct CheckConfig {
     pub seed: u64,
     /// The analysis configuration; `collect_states` is forced on.
     pub verify: Config,
-    /// Interpreter limits; `record_trace` is forced on. A trace step costs about 200 bytes,
-    /// so `max_steps` also bounds memory.
+    /// Interpreter limits; `record_trace` and `record_stack` are forced on. A trace step costs
+    /// about 200 bytes plus 1 KiB per frame for each step that changed a stack, so `max_steps`
+    /// also bounds memory.
     pub limits: InterpLimits,
 }
 
@@ -71,9 +77,11 @@ pub struct Violation {
     pub seed: u64,
     /// The pc whose before-state does not contain the concrete state.
     pub pc: usize,
-    /// The register that is not contained (of the closest member), `None` for a depth mismatch
-    /// or an unreachable pc.
+    /// The register that is not contained (of the closest member), `None` for a depth mismatch,
+    /// an unreachable pc or a stack mismatch.
     pub reg: Option<u8>,
+    /// The stack byte (frame depth, frame offset) that is not contained, for a stack mismatch.
+    pub stack: Option<(u8, i64)>,
     pub concrete: String,
     pub abstract_: String,
     pub message: String,
@@ -153,7 +161,7 @@ pub fn check_program_with(obj: &Object, index: usize, cfg: &CheckConfig) -> Repo
     let checkable = res.verdict != Verdict::Error && !invariants.is_empty();
     let stop_pcs: Vec<usize> =
         if res.verdict == Verdict::Rejected { res.diagnostics.iter().map(|d| d.pc).collect() } else { Vec::new() };
-    let limits = InterpLimits { record_trace: true, ..cfg.limits.clone() };
+    let limits = InterpLimits { record_trace: true, record_stack: true, ..cfg.limits.clone() };
     for i in 0..cfg.inputs {
         let seed = input_seed(cfg.seed, i);
         let input = input_for(&ip, seed);
@@ -172,11 +180,12 @@ pub fn check_program_with(obj: &Object, index: usize, cfg: &CheckConfig) -> Repo
         // Before-states: the entry registers, then each step's registers for the next step;
         // a faulting instruction is checked too (its before-state is the last step's).
         let mut before = entry_regs();
+        let mut before_stacks: Option<std::sync::Arc<Vec<StackSnapshot>>> = None;
         let fault_pc = match &exec.outcome {
             Outcome::Fault { pc, .. } => Some(*pc),
             _ => None,
         };
-        let mut steps = exec.trace.iter().map(|t| (t.pc, t.frame, Some(t.regs))).collect::<Vec<_>>();
+        let mut steps = exec.trace.iter().map(|t| (t.pc, t.frame, Some((t.regs, t.stacks.clone())))).collect::<Vec<_>>();
         if let Some(pc) = fault_pc {
             // The depth of the faulting instruction is the depth after the last step.
             let depth = exec.trace.last().map_or(0, frame_after);
@@ -184,28 +193,26 @@ pub fn check_program_with(obj: &Object, index: usize, cfg: &CheckConfig) -> Repo
         }
         for (pc, depth, after) in steps {
             report.steps_checked += 1;
-            if let Some(v) = check_step(&invariants, pc, depth, &before, &cx, seed) {
+            let concrete = Concrete { depth, regs: &before, stacks: before_stacks.as_deref().map(Vec::as_slice) };
+            if let Some(v) = check_step(&invariants, pc, &concrete, &cx, seed) {
                 report.violations.push(v);
                 break;
             }
             if stop_pcs.contains(&pc) {
                 break;
             }
-            if let Some(a) = after {
-                before = a;
+            if let Some((regs, stacks)) = after {
+                before = regs;
+                before_stacks = stacks;
             }
         }
     }
     report
 }
 
-/// Input `seed` of `prog`: `random_input_for`, without entries for read-only global data
-/// (`.rodata`, `.kconfig`): libbpf freezes those maps, so their contents are the section's, which
-/// the analysis relies on.
+/// Input `seed` of `prog`: `random_input_for(prog, &mut Rng::new(seed))`.
 pub fn input_for(prog: &InterpProgram, seed: u64) -> crate::interp::ConcreteInput {
-    let mut input = random_input_for(prog, &mut Rng::new(seed));
-    input.map_values.retain(|(map, _), _| !prog.maps.get(*map as usize).is_some_and(|m| m.is_readonly_data()));
-    input
+    random_input_for(prog, &mut Rng::new(seed))
 }
 
 /// The interpreter's registers at program entry: R1 = ctx, R10 = fp0.
@@ -224,20 +231,40 @@ fn frame_after(t: &crate::interp::TraceStep) -> usize {
     }
 }
 
+/// One concrete before-state: call depth, the current frame's registers, every frame's stack
+/// (`None` at entry, when nothing was written yet).
+struct Concrete<'a> {
+    depth: usize,
+    regs: &'a [ConcreteValue; 11],
+    stacks: Option<&'a [StackSnapshot]>,
+}
+
+/// Register mismatches, then stack mismatches, of `c` against one member.
+fn state_mismatches(s: &crate::state::AbsState, c: &Concrete<'_>, cx: &ConcreteContext) -> Vec<Mismatch> {
+    let mut m = mismatches(s, c.depth, c.regs, cx);
+    if m.is_empty() {
+        if let Some(stacks) = c.stacks {
+            m = stack_mismatches(s, stacks, cx);
+        }
+    }
+    m
+}
+
 /// Checks one before-state; `None` when contained.
 fn check_step(
     invariants: &[Option<StateSet>],
     pc: usize,
-    depth: usize,
-    regs: &[ConcreteValue; 11],
+    c: &Concrete<'_>,
     cx: &ConcreteContext,
     seed: u64,
 ) -> Option<Violation> {
+    let depth = c.depth;
     let Some(Some(set)) = invariants.get(pc) else {
         return Some(Violation {
             seed,
             pc,
             reg: None,
+            stack: None,
             concrete: format!("frame depth {depth}"),
             abstract_: "unreachable".to_string(),
             message: "the run reached a pc the analysis found unreachable".to_string(),
@@ -246,11 +273,11 @@ fn check_step(
     // Contained in some member? Otherwise report the member with the fewest mismatches.
     let mut best: Option<Vec<Mismatch>> = None;
     for s in &set.states {
-        let m = mismatches(s, depth, regs, cx);
+        let m = state_mismatches(s, c, cx);
         if m.is_empty() {
             return None;
         }
-        if best.as_ref().is_none_or(|b| m.len() < b.len() || b.iter().any(|x| x.reg.is_none())) {
+        if best.as_ref().is_none_or(|b| m.len() < b.len() || b.iter().any(|x| x.reg.is_none() && x.stack.is_none())) {
             best = Some(m);
         }
     }
@@ -260,6 +287,7 @@ fn check_step(
             seed,
             pc,
             reg: m.reg,
+            stack: m.stack,
             concrete: m.concrete,
             abstract_: m.abstract_,
             message: format!("not in any of {} state(s): {}", set.states.len(), m.reason),
@@ -268,6 +296,7 @@ fn check_step(
             seed,
             pc,
             reg: None,
+            stack: None,
             concrete: format!("frame depth {depth}"),
             abstract_: "bottom".to_string(),
             message: "the invariant is empty".to_string(),

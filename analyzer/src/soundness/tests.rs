@@ -37,6 +37,11 @@ fn generated_programs_have_no_violations() {
     assert!(rejected < 40, "some generated programs are accepted");
 }
 
+/// A concrete before-state without stack contents.
+fn at(depth: usize, regs: &[ConcreteValue; 11]) -> Concrete<'_> {
+    Concrete { depth, regs, stacks: None }
+}
+
 #[test]
 fn a_wrong_invariant_is_a_violation() {
     let regs = {
@@ -48,7 +53,7 @@ fn a_wrong_invariant_is_a_violation() {
     let mut s = AbsState::entry();
     s.set_reg(crate::insn::Reg::R0, RegState::Scalar(Scalar::from_urange(0, 4)));
     let inv = vec![None, Some(StateSet::single(s.clone()))];
-    let v = check_step(&inv, 1, 0, &regs, &cx, 7).expect("R0=5 is not in [0, 4]");
+    let v = check_step(&inv, 1, &at(0, &regs), &cx, 7).expect("R0=5 is not in [0, 4]");
     assert_eq!((v.pc, v.reg, v.seed), (1, Some(0), 7));
     assert_eq!(v.concrete, "0x5");
     // A second member that contains it makes the state contained.
@@ -56,13 +61,52 @@ fn a_wrong_invariant_is_a_violation() {
     t.set_reg(crate::insn::Reg::R0, RegState::Scalar(Scalar::constant(5)));
     let mut set = StateSet::single(s);
     set.add(t);
-    assert_eq!(check_step(&[None, Some(set)], 1, 0, &regs, &cx, 7), None);
+    assert_eq!(check_step(&[None, Some(set)], 1, &at(0, &regs), &cx, 7), None);
     // An unreachable pc.
-    let v = check_step(&inv, 0, 0, &regs, &cx, 7).expect("pc 0 has no invariant");
+    let v = check_step(&inv, 0, &at(0, &regs), &cx, 7).expect("pc 0 has no invariant");
     assert_eq!(v.abstract_, "unreachable");
     // Wrong depth.
-    let v = check_step(&inv, 1, 1, &regs, &cx, 7).expect("depth 1 vs 0");
+    let v = check_step(&inv, 1, &at(1, &regs), &cx, 7).expect("depth 1 vs 0");
     assert_eq!(v.reg, None);
+    // A stack slot the invariant knows (fp-8 spilled 5) against a frame holding 6 there.
+    let mut k = AbsState::entry();
+    k.frames[0].stack.slots.insert(-1, crate::state::stack::StackSlot::Spill(RegState::constant(5)));
+    let inv = vec![None, Some(StateSet::single(k))];
+    let mut snap = crate::interp::StackSnapshot::empty();
+    snap.write_for_test(-8, &6u64.to_le_bytes());
+    let stacks = [snap.clone()];
+    let c = Concrete { depth: 0, regs: &entry_regs(), stacks: Some(&stacks) };
+    let v = check_step(&inv, 1, &c, &cx, 7).expect("6 is not the spilled 5");
+    assert_eq!((v.reg, v.stack), (None, Some((0, -8))));
+    snap.write_for_test(-8, &5u64.to_le_bytes());
+    let stacks = [snap];
+    let c = Concrete { depth: 0, regs: &entry_regs(), stacks: Some(&stacks) };
+    assert_eq!(check_step(&inv, 1, &c, &cx, 7), None);
+}
+
+/// A program that spills, narrows and zeroes stack bytes is checked on its stack at every step,
+/// and its traces carry the stack contents.
+#[test]
+fn stack_contents_are_checked_in_runs() {
+    let obj = object_from_text(
+        "r1 = 7\n*(u64 *)(r10 -8) = r1\n*(u8 *)(r10 -12) = r1\nr2 = 0\n*(u32 *)(r10 -16) = r2\n\
+         *(u64 *)(r10 -24) = r10\nr0 = *(u64 *)(r10 -8)\nexit\n",
+    );
+    let r = check_program(&obj, 0, 3, 0);
+    assert_eq!(r.verdict, Verdict::Accepted);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let ip = InterpProgram::from_object(&obj, &obj.programs[0]).expect("decodes");
+    let limits = InterpLimits { record_trace: true, record_stack: true, ..InterpLimits::default() };
+    let exec = run(&ip, &input_for(&ip, 0), &limits);
+    let last = exec.trace.last().and_then(|t| t.stacks.clone()).expect("stacks recorded");
+    let frame = last.first().expect("frame 0");
+    assert_eq!(frame.load8(-8), Some(ConcreteValue::Scalar(7)));
+    assert_eq!(frame.byte(-12), Some(7));
+    assert_eq!(frame.read_le(-16, 4), Some(0));
+    assert_eq!(frame.load8(-24), Some(ConcreteValue::Ptr { region: Region::Stack { frame: 0 }, off: 0 }));
+    // Steps that do not write the stack share the previous copy.
+    let (a, b) = (exec.trace[6].stacks.clone(), exec.trace[7].stacks.clone());
+    assert!(a.zip(b).is_some_and(|(a, b)| std::sync::Arc::ptr_eq(&a, &b)));
 }
 
 #[test]
