@@ -1,13 +1,15 @@
 //! The generic fixpoint engine: an [`Analysis`] (domain, entry state, transfer per node and
 //! per edge) solved over a graph in Bourdoncle's weak topological order ([`Wto`]), with
 //! widening at component heads ([`WideningPolicy`]) and a descending (narrowing) phase,
-//! under a [`Budget`].
+//! under a [`Budget`] (node visits, a deadline) and the thread's memory limit
+//! ([`mem_budget`]).
 //!
 //! Shaped like `rustc_mir_dataflow`: the engine knows nothing of eBPF. The analysis gives
 //! the semantics; the WTO gives the iteration order; the policy gives the delays.
 //! See [`solve`] for the iteration strategy and the monotonicity it relies on.
 
 mod budget;
+pub mod mem_budget;
 mod solve;
 mod widening;
 pub mod wto;

@@ -72,6 +72,10 @@ pub enum FixpointError {
     VisitBudgetExceeded { visits: u64, limit: u64 },
     #[error("analysis deadline passed after {visits} node visits")]
     DeadlinePassed { visits: u64 },
+    /// The thread's memory limit (`mem_budget::limit_scope`) was exceeded: `bytes` were
+    /// allocated (net of frees) since the computation started.
+    #[error("analysis memory limit exceeded: {bytes} bytes after {visits} node visits")]
+    MemoryLimit { bytes: u64, visits: u64 },
     #[error(
         "weak topological order does not match the graph: it orders node {node} but the graph has {node_count} nodes"
     )]
@@ -110,6 +114,8 @@ struct Solver<'a, A: Analysis> {
     analysis: &'a A,
     policy: &'a WideningPolicy,
     budget: &'a Budget,
+    /// Bytes allocated since the start, against the thread's memory limit.
+    memory: super::mem_budget::Meter,
     thresholds: &'a Thresholds,
     entry: Vec<A::Domain>,
     exit: Vec<A::Domain>,
@@ -136,6 +142,7 @@ pub fn solve<A: Analysis>(
         analysis,
         policy,
         budget,
+        memory: super::mem_budget::Meter::start(),
         thresholds: analysis.thresholds(),
         entry: vec![A::Domain::bottom(); n],
         exit: vec![A::Domain::bottom(); n],
@@ -204,6 +211,9 @@ impl<A: Analysis> Solver<'_, A> {
             if visits % DEADLINE_CHECK_EVERY == 1 && std::time::Instant::now() > deadline {
                 return Err(FixpointError::DeadlinePassed { visits });
             }
+        }
+        if let Some(bytes) = self.memory.over_limit() {
+            return Err(FixpointError::MemoryLimit { bytes, visits });
         }
         let mut state = self.entry[i].clone();
         if let Some(w) = self.g.node_weight(v) {
