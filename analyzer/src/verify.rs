@@ -89,46 +89,143 @@ pub struct Stats {
     /// One line per loop: its proven iteration bound, or why it is rejected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub loops: Vec<String>,
+    /// Per loop (head pc): its proven iteration bound, `None` when unbounded or not proved
+    /// (`bpf_loop`-style callback loops, bounded by the kernel at run time, are `None`).
+    /// The SMT discharge unrolls bounded loops this far.
+    #[serde(skip)]
+    pub loop_bounds: Vec<(usize, Option<u64>)>,
     /// With `--smt discharge`: what Z3 did with the diagnostics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smt: Option<SmtStats>,
 }
 
+/// What the SMT backend does with the diagnostics of the abstract interpretation (termination
+/// proofs always run).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtMode {
+    /// The domains' diagnostics as they are.
+    #[default]
+    Off,
+    /// The kernel's view: diagnostics in pc order until the first one Z3 does not prove a false
+    /// alarm (that first error gets a replayed counterexample when Z3 finds one); proved alarms
+    /// are removed, and a program whose every alarm is proved becomes accepted. 2 s per query.
+    Discharge,
+    /// Every obligation: each diagnostic is proved false, given a replayed counterexample, or
+    /// left unknown, with 10x the time (20 s per query), 4x the paths and deeper unrolling.
+    Full,
+}
+
+impl SmtMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtMode::Off => "off",
+            SmtMode::Discharge => "discharge",
+            SmtMode::Full => "full",
+        }
+    }
+
+    /// The mode named `off`, `discharge` or `full`.
+    pub fn from_name(name: &str) -> Option<SmtMode> {
+        [SmtMode::Off, SmtMode::Discharge, SmtMode::Full].into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// The search bounds of this mode (`Off` has none to use; it gets `discharge`'s).
+    pub fn discharge_config(self) -> crate::discharge::DischargeConfig {
+        match self {
+            SmtMode::Full => crate::discharge::DischargeConfig::full(),
+            SmtMode::Off | SmtMode::Discharge => crate::discharge::DischargeConfig::default(),
+        }
+    }
+}
+
 /// What the SMT discharge did for one program.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SmtStats {
+    /// Obligations decided (each (pc, code) once), cached ones included.
     pub queries: u64,
     /// Diagnostics shown infeasible (false alarms), removed from the result.
     pub proved: u64,
     /// Diagnostics with a concrete counterexample.
     pub refuted: u64,
     pub unknown: u64,
+    /// Queries answered by the run's query cache.
+    pub cached: u64,
     #[serde(skip)]
     pub time: Duration,
     /// The removed false alarms, as `pc: message`.
     pub proved_messages: Vec<String>,
 }
 
-/// Applies the SMT backend to a result: every diagnostic it can encode is either
-/// proved infeasible (removed; listed in `stats.smt`), given a counterexample the
-/// concrete interpreter replays, or left as it is (unknown is never safe). A program
-/// whose every diagnostic is proved infeasible becomes accepted.
+/// [`discharge_with`] in mode `discharge`, with a cache of its own.
 pub fn discharge(obj: &Object, index: usize, res: &mut ProgramResult) {
-    if res.verdict != Verdict::Rejected {
+    discharge_with(obj, index, res, SmtMode::Discharge, &crate::discharge::QueryCache::new());
+}
+
+/// Applies the SMT backend to a result (see [`SmtMode`]): a diagnostic it decides is either
+/// proved infeasible (removed; listed in `stats.smt`), given a counterexample the concrete
+/// interpreter replays, or left as it is (unknown is never safe). A program whose every
+/// diagnostic is proved infeasible becomes accepted. Loops bounded by the termination pass are
+/// unrolled as far as their bound. `cache` is shared by every program of a run.
+pub fn discharge_with(obj: &Object, index: usize, res: &mut ProgramResult, mode: SmtMode, cache: &crate::discharge::QueryCache) {
+    use crate::discharge::{counterexample_cached, obligations, supported, DischargeOutcome};
+    use rayon::prelude::*;
+    if mode == SmtMode::Off || res.verdict != Verdict::Rejected {
         return;
     }
     let t = Instant::now();
-    let outcomes = crate::discharge::discharge_program(obj, index, res, &crate::discharge::DischargeConfig::default());
-    let mut stats = SmtStats { queries: outcomes.len() as u64, ..SmtStats::default() };
+    let config = mode.discharge_config().with_loop_bounds(res);
+    let outcomes: Vec<(Diagnostic, DischargeOutcome, bool)> = match mode {
+        SmtMode::Full => obligations(res)
+            .into_par_iter()
+            .map(|d| {
+                let (o, hit) = counterexample_cached(obj, index, &d, &config, cache);
+                (d, o, hit)
+            })
+            .collect(),
+        _ => {
+            // The first error in pc order, after the alarms proved false before it.
+            let mut firsts: Vec<&Diagnostic> = Vec::new();
+            for d in &res.diagnostics {
+                if !firsts.iter().any(|f| f.pc == d.pc && f.code == d.code) {
+                    firsts.push(d);
+                }
+            }
+            firsts.sort_by_key(|d| d.pc);
+            let mut out = Vec::new();
+            for d in firsts {
+                if !supported(d.code) {
+                    break;
+                }
+                let (o, hit) = counterexample_cached(obj, index, d, &config, cache);
+                let proved = o == DischargeOutcome::Proved;
+                out.push((d.clone(), o, hit));
+                if !proved {
+                    break;
+                }
+            }
+            out
+        }
+    };
+    let mut stats = SmtStats {
+        queries: outcomes.len() as u64,
+        cached: outcomes.iter().filter(|(_, _, hit)| *hit).count() as u64,
+        ..SmtStats::default()
+    };
+    for (_, o, _) in &outcomes {
+        match o {
+            DischargeOutcome::Proved => stats.proved += 1,
+            DischargeOutcome::Counterexample(_) => stats.refuted += 1,
+            DischargeOutcome::Unknown(_) => stats.unknown += 1,
+        }
+    }
     let mut keep = Vec::new();
     for d in std::mem::take(&mut res.diagnostics) {
-        match outcomes.iter().find(|(od, _)| *od == d).map(|(_, o)| o) {
-            Some(crate::discharge::DischargeOutcome::Proved) => {
-                stats.proved += 1;
+        match outcomes.iter().find(|(od, _, _)| od.pc == d.pc && od.code == d.code).map(|(_, o, _)| o) {
+            Some(DischargeOutcome::Proved) => {
                 stats.proved_messages.push(format!("{}: {}", d.pc, d.message));
             }
-            Some(crate::discharge::DischargeOutcome::Counterexample(c)) => {
-                stats.refuted += 1;
+            Some(DischargeOutcome::Counterexample(c)) => {
                 keep.push(Diagnostic {
                     counterexample: Some(crate::diag::CounterexampleInfo {
                         inputs: c.description.clone(),
@@ -138,11 +235,7 @@ pub fn discharge(obj: &Object, index: usize, res: &mut ProgramResult) {
                     ..d
                 });
             }
-            Some(crate::discharge::DischargeOutcome::Unknown(_)) => {
-                stats.unknown += 1;
-                keep.push(d);
-            }
-            None => keep.push(d),
+            Some(DischargeOutcome::Unknown(_)) | None => keep.push(d),
         }
     }
     res.diagnostics = keep;
@@ -442,6 +535,11 @@ fn verify_linked(
         }
         for l in &loops {
             res.stats.loops.push(l.summary());
+            let bound = match l.outcome {
+                crate::termination::LoopOutcome::Bounded { iterations } if l.method != "callback-helper" => Some(iterations),
+                _ => None,
+            };
+            res.stats.loop_bounds.push((l.head_pc, bound));
             if let Some(msg) = l.rejection() {
                 loop_diags.push(Diagnostic::new(l.head_pc, DiagCode::Termination, msg));
             }
@@ -545,6 +643,7 @@ fn verify_linked(
             res.error = Some(format!("global function {}: {e}", g.name));
         }
         res.stats.loops.extend(sub_res.stats.loops);
+        res.stats.loop_bounds.extend(sub_res.stats.loop_bounds.iter().map(|&(pc, b)| (pc + g.start, b)));
     }
     diags.sort_by_key(|d| d.pc);
     res.diagnostics = diags;

@@ -289,3 +289,134 @@ fn a_violation_needing_a_large_packet_is_found() {
         o => panic!("{o:?}"),
     }
 }
+
+#[test]
+fn proven_loop_bounds_make_the_search_complete() {
+    // smt/loop_then_correlated: a correlated false alarm after an 8-iteration loop.
+    let obj = load_object(&corpus("smt/loop_then_correlated.o")).expect("loads");
+    let r = verify_program(&obj, 0, &Config::default());
+    let d = r.diagnostics.iter().find(|d| d.code == DiagCode::InvalidMemAccess || d.code == DiagCode::MapValueAccess);
+    let d = d.unwrap_or_else(|| panic!("{:?}", r.diagnostics)).clone();
+    let bounds = analyzer::discharge::loop_bounds_of(&r);
+    assert_eq!(bounds.values().copied().collect::<Vec<_>>(), vec![8], "{:?}", r.stats.loops);
+    // Four unrollings of an 8-iteration loop: incomplete.
+    assert!(matches!(counterexample(&obj, 0, &d, &DischargeConfig::default()), DischargeOutcome::Unknown(_)));
+    // Unrolled as far as the proven bound: every path covered, the alarm is false.
+    let with_bounds = DischargeConfig::default().with_loop_bounds(&r);
+    assert_eq!(counterexample(&obj, 0, &d, &with_bounds), DischargeOutcome::Proved);
+    // A bound too large for the budget falls back to unrolling (and stays incomplete).
+    let capped = DischargeConfig { max_bounded_visits: 4, ..with_bounds };
+    assert!(matches!(counterexample(&obj, 0, &d, &capped), DischargeOutcome::Unknown(_)));
+}
+
+#[test]
+fn a_wrong_loop_bound_is_not_trusted_past_the_unrolling_when_capped_and_cuts_paths_when_used() {
+    // The bound is what makes the search complete: claiming 2 iterations for the 16-iteration
+    // loop of map_array_loop_oob hides the last iteration's bug (so bounds must come from the
+    // termination prover), while the true bound (from verify) finds it.
+    let obj = load_object(&corpus("loops/map_array_loop_oob.o")).expect("loads");
+    let r = verify_program(&obj, 0, &Config::default());
+    let d = r.diagnostics.iter().find(|d| d.code == DiagCode::MapValueAccess).expect("diagnostic").clone();
+    let proven = DischargeConfig { max_paths: 4096, ..DischargeConfig::default() }.with_loop_bounds(&r);
+    assert!(!proven.loop_bounds.is_empty(), "{:?}", r.stats.loops);
+    match counterexample(&obj, 0, &d, &proven) {
+        DischargeOutcome::Counterexample(c) => assert!(c.replayed, "{c:#?}"),
+        o => panic!("{o:?}"),
+    }
+    let lie = DischargeConfig { loop_bounds: proven.loop_bounds.keys().map(|&pc| (pc, 2)).collect(), ..proven };
+    assert_eq!(counterexample(&obj, 0, &d, &lie), DischargeOutcome::Proved);
+}
+
+#[test]
+fn the_real_bug_of_the_smt_family_has_a_small_replayed_counterexample() {
+    let obj = load_object(&corpus("smt/pkt_index_oob.o")).expect("loads");
+    let r = verify_program(&obj, 0, &Config::default());
+    let d = r.diagnostics.iter().find(|d| d.code == DiagCode::MapValueAccess).expect("diagnostic").clone();
+    match counterexample(&obj, 0, &d, &DischargeConfig::default()) {
+        DischargeOutcome::Counterexample(c) => {
+            assert!(c.replayed, "{c:#?}");
+            assert_eq!(c.inputs.packet.first(), Some(&16));
+            assert!(c.inputs.packet.len() <= 64, "{}", c.inputs.packet.len());
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[test]
+fn the_query_cache_answers_a_repeated_query() {
+    use analyzer::discharge::{counterexample_cached, QueryCache};
+    let obj = xdp_object(CORRELATED);
+    let d = single_diag(&obj, DiagCode::MapValueAccess);
+    let cache = QueryCache::new();
+    let cfg = DischargeConfig::default();
+    assert_eq!(counterexample_cached(&obj, 0, &d, &cfg, &cache), (DischargeOutcome::Proved, false));
+    assert_eq!(counterexample_cached(&obj, 0, &d, &cfg, &cache), (DischargeOutcome::Proved, true));
+    assert_eq!((cache.hits(), cache.len()), (1, 1));
+}
+
+/// A false alarm (pc 14, as in [`CORRELATED`]), then an unchecked packet read (pc 17) or, on the
+/// other branch, a read of the uninitialised r9 (pc 19).
+const ALARM_THEN_TWO_BUGS: &str = "
+    r6 = r1
+    call bpf_get_prandom_u32
+    w7 = w0
+    r8 = r7
+    r8 <<= 1
+    *(u32 *)(r10 -4) = 0
+    r1 = map[idx:0]
+    r2 = r10
+    r2 += -4
+    call bpf_map_lookup_elem
+    if r0 == 0 goto pc+3
+    if r8 >= 20 goto pc+2
+    r0 += r7
+    r1 = *(u8 *)(r0 +0)
+    r2 = *(u32 *)(r6 +0)
+    if r7 == 5 goto pc+2
+    r3 = *(u8 *)(r2 +0)
+    goto pc+1
+    r0 = r9
+    r0 = 2
+    exit
+";
+
+#[test]
+fn discharge_mode_stops_at_the_first_error_and_full_mode_decides_every_obligation() {
+    use analyzer::discharge::{obligations, QueryCache};
+    use analyzer::verify::{discharge_with, SmtMode};
+    let obj = xdp_object(ALARM_THEN_TWO_BUGS);
+    let r = verify_program(&obj, 0, &Config::default());
+    let pcs: Vec<usize> = obligations(&r).iter().map(|d| d.pc).collect();
+    assert_eq!(pcs, vec![14, 17, 19], "{:?}", r.diagnostics);
+    // discharge: the alarm is proved, the first real error gets its counterexample, then stop.
+    let mut first = r.clone();
+    discharge_with(&obj, 0, &mut first, SmtMode::Discharge, &QueryCache::new());
+    let s = first.stats.smt.clone().expect("smt stats");
+    assert_eq!((s.queries, s.proved, s.refuted, s.unknown), (2, 1, 1, 0), "{s:?}");
+    assert_eq!(first.verdict, Verdict::Rejected);
+    let with_cex: Vec<usize> = first.diagnostics.iter().filter(|d| d.counterexample.is_some()).map(|d| d.pc).collect();
+    assert!(!with_cex.is_empty() && with_cex.iter().all(|&pc| pc == 17), "{with_cex:?}");
+    assert!(first.diagnostics.iter().all(|d| d.pc != 14));
+    // full: every obligation, each real error with a replayed counterexample.
+    let cache = QueryCache::new();
+    let mut full = r.clone();
+    discharge_with(&obj, 0, &mut full, SmtMode::Full, &cache);
+    let s = full.stats.smt.clone().expect("smt stats");
+    assert_eq!((s.queries, s.proved, s.refuted, s.unknown, s.cached), (3, 1, 2, 0, 0), "{s:?}");
+    for pc in [17, 19] {
+        assert!(
+            full.diagnostics.iter().any(|d| d.pc == pc && d.counterexample.as_ref().is_some_and(|c| c.replayed)),
+            "{:?}",
+            full.diagnostics
+        );
+    }
+    // The same program again in the same run: every query from the cache.
+    let mut again = r.clone();
+    discharge_with(&obj, 0, &mut again, SmtMode::Full, &cache);
+    assert_eq!(again.stats.smt.map(|s| (s.queries, s.cached)), Some((3, 3)));
+    // off leaves the result alone.
+    let mut off = r.clone();
+    discharge_with(&obj, 0, &mut off, SmtMode::Off, &cache);
+    assert!(off.stats.smt.is_none());
+    assert_eq!(off.diagnostics.len(), r.diagnostics.len());
+}

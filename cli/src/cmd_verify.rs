@@ -4,7 +4,8 @@
 
 use crate::collect::object_files;
 use crate::Format;
-use analyzer::verify::{verify_program, Config, ProgramResult, Verdict};
+use analyzer::verify::{verify_program, Config, ProgramResult, SmtMode, Verdict};
+use clap::ValueEnum;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -67,6 +68,9 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     } else {
         None
     };
+    let smt = smt_mode(o.smt);
+    // One query cache for the whole run, shared by the threads.
+    let cache = analyzer::discharge::QueryCache::new();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(o.jobs.unwrap_or(0)).build()?;
     let results: Vec<ProgramResult> = pool.install(|| {
         jobs.par_iter()
@@ -74,9 +78,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
                 let obj = &objects[j.obj];
                 let r = catch_unwind(AssertUnwindSafe(|| {
                     let mut r = verify_program(obj, j.prog, &config);
-                    if o.smt == crate::SmtMode::Discharge {
-                        analyzer::verify::discharge(obj, j.prog, &mut r);
-                    }
+                    analyzer::verify::discharge_with(obj, j.prog, &mut r, smt, &cache);
                     r
                 }))
                 .unwrap_or_else(|_| panicked(obj, j.prog));
@@ -127,6 +129,11 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The library's mode for the CLI's `--smt` value (by its name: `off`, `discharge`, `full`).
+fn smt_mode(m: crate::SmtMode) -> SmtMode {
+    m.to_possible_value().and_then(|v| SmtMode::from_name(v.get_name())).unwrap_or_default()
 }
 
 /// The result of a program whose analysis panicked: an error, never a verdict.

@@ -4,8 +4,9 @@
 //! fails listing every case that does not match.
 //!
 //! It also snapshots (insta) the level-2 log and the JSON report of every case.
+//! A case with `smt = discharge` (or `full`) is checked and snapshotted with the SMT backend on.
 
-use analyzer::verify::{verify_program, Config, ProgramResult, Verdict};
+use analyzer::verify::{discharge_with, verify_program, Config, ProgramResult, SmtMode, Verdict};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,8 @@ struct Case {
     known_verdict: Option<String>,
     /// Why it differs (`known_wrong =`).
     known_wrong: Option<String>,
+    /// `smt = discharge|full`: run the SMT backend after the analysis (default `off`).
+    smt: SmtMode,
 }
 
 fn parse_case(path: &Path) -> Case {
@@ -43,6 +46,9 @@ fn parse_case(path: &Path) -> Case {
             "kernel" => c.kernel = Some(v),
             "bpfcheck" => c.known_verdict = Some(v),
             "known_wrong" => c.known_wrong = Some(v),
+            "smt" => {
+                c.smt = SmtMode::from_name(&v).unwrap_or_else(|| panic!("{}: bad smt mode {v:?}", path.display()))
+            }
             // `message`: in the kernel's log and in ours; `bpfcheck_message`: only in ours
             // (where we legitimately word or locate an error differently, with a note);
             // `kernel_message`: only in the kernel's (checked by corpus/kernel-check.sh).
@@ -90,6 +96,18 @@ fn run_case(c: &Case) -> Result<ProgramResult, String> {
         .ok_or_else(|| format!("no program {} in {}", c.program, c.object))?;
     let config = Config { collect_states: true, ..Config::default() };
     let mut r = verify_program(&obj, idx, &config);
+    if c.smt != SmtMode::Off {
+        // On a thread of its own: a fresh Z3 context, so models (and snapshots) do not depend on
+        // the queries other cases ran before on this thread.
+        r = std::thread::scope(|s| {
+            s.spawn(|| {
+                discharge_with(&obj, idx, &mut r, c.smt, &analyzer::discharge::QueryCache::new());
+                r
+            })
+            .join()
+            .expect("discharge thread")
+        });
+    }
     // Paths relative to the corpus, so snapshots do not depend on the checkout.
     r.file = c.path.parent().unwrap().join(&c.object).strip_prefix(corpus_dir()).unwrap().display().to_string();
     Ok(r)

@@ -85,7 +85,7 @@ pub fn program_json(r: &ProgramResult, opts: &JsonOptions) -> Value {
     if let Some(smt) = &r.stats.smt {
         stats.insert(
             "smt".into(),
-            json!({"queries": smt.queries, "proved": smt.proved, "refuted": smt.refuted, "unknown": smt.unknown, "proved_alarms": smt.proved_messages}),
+            json!({"queries": smt.queries, "proved": smt.proved, "refuted": smt.refuted, "unknown": smt.unknown, "cached": smt.cached, "proved_alarms": smt.proved_messages}),
         );
     }
     if opts.timings {
@@ -138,6 +138,7 @@ pub fn json_report(results: &[ProgramResult], load_errors: &[(String, String)], 
         m.insert("proved".into(), json!(smt.iter().map(|s| s.proved).sum::<u64>()));
         m.insert("refuted".into(), json!(smt.iter().map(|s| s.refuted).sum::<u64>()));
         m.insert("unknown".into(), json!(smt.iter().map(|s| s.unknown).sum::<u64>()));
+        m.insert("cached".into(), json!(smt.iter().map(|s| s.cached).sum::<u64>()));
         if opts.timings {
             m.insert("time_ms".into(), json!(millis(smt.iter().map(|s| s.time).sum())));
         }

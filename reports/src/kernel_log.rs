@@ -231,11 +231,18 @@ pub fn write_kernel_log(w: &mut impl Write, r: &ProgramResult, level: u8) -> fmt
     for l in &r.stats.loops {
         writeln!(w, "; {l}")?;
     }
+    // One line per distinct counterexample line: the diagnostics of one access (the access and
+    // the reason) share theirs.
+    let mut printed: Vec<String> = Vec::new();
     for d in &r.diagnostics {
         if let Some(c) = &d.counterexample {
             let inputs: Vec<String> = c.inputs.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let replay = if c.replayed { "replayed" } else { "DID NOT REPLAY (a bpfcheck bug)" };
-            writeln!(w, "; counterexample for insn {} ({replay}): {}", d.pc, inputs.join(", "))?;
+            let line = format!("; counterexample for insn {} ({replay}): {}", d.pc, inputs.join(", "));
+            if !printed.contains(&line) {
+                writeln!(w, "{line}")?;
+                printed.push(line);
+            }
         }
     }
     if let Some(smt) = &r.stats.smt {
@@ -347,6 +354,24 @@ mod tests {
         assert!(!log.contains("BUG_ld"), "{log}");
         assert_eq!(log.matches("@ prog.c:11").count(), 1, "{log}");
         assert_eq!(log.matches("@ prog.c:12").count(), 1, "{log}");
+    }
+
+    #[test]
+    fn a_counterexample_shared_by_two_diagnostics_is_printed_once() {
+        let mut r = testdata::rejected();
+        let cex = analyzer::diag::CounterexampleInfo {
+            inputs: [("packet_len".to_string(), "4".to_string())].into_iter().collect(),
+            replayed: true,
+            replay_outcome: "fault".into(),
+        };
+        let first = r.diagnostics[0].clone();
+        let second = analyzer::diag::Diagnostic { message: "R0 max value is outside".into(), ..first.clone() };
+        r.diagnostics = vec![first, second];
+        for d in &mut r.diagnostics {
+            d.counterexample = Some(cex.clone());
+        }
+        let log = kernel_log(&r, 1);
+        assert_eq!(log.matches("; counterexample for insn 6 (replayed): packet_len=4").count(), 1, "{log}");
     }
 
     #[test]

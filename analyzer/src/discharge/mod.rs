@@ -3,7 +3,9 @@
 //! abstract domain (no path to the pc can violate the check)?
 //!
 //! For one [`Diagnostic`], [`counterexample`] enumerates paths of the program's CFG from the entry
-//! to `diag.pc` (depth-first, each loop unrolled at most [`DischargeConfig::unroll`] times, at most
+//! to `diag.pc` (depth-first; each loop with an iteration bound proved by the termination pass,
+//! [`DischargeConfig::loop_bounds`], run as often as that bound allows, which keeps the search
+//! complete; any other loop unrolled at most [`DischargeConfig::unroll`] times; at most
 //! [`DischargeConfig::max_paths`] arrivals at the pc), encodes each path in Z3 (`sym`: registers
 //! as 64-bit vectors, ctx/packet/stack/map values as byte arrays, `data_end = data + pkt_len`, map
 //! lookups with a fresh hit bit, helper results fresh in call order) together with the
@@ -23,8 +25,11 @@
 //! the program is safe, the kernel may still refuse it. Permission diagnostics ("cannot write
 //! into packet") are not memory-safety properties and always give `Unknown`.
 
+mod cache;
 mod search;
 mod sym;
+
+pub use cache::{query_key, QueryCache};
 
 use crate::cfg::{build_cfg, CfgConfig};
 use crate::diag::{DiagCode, Diagnostic};
@@ -43,7 +48,8 @@ use z3::Model;
 /// Bounds of the search.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DischargeConfig {
-    /// Times each block may repeat on one path (loop unrolling bound).
+    /// Times each block may repeat on one path (loop unrolling bound) in loops without a usable
+    /// proven bound.
     pub unroll: u32,
     /// Arrivals at the diagnostic's pc explored before giving up.
     pub max_paths: usize,
@@ -51,12 +57,59 @@ pub struct DischargeConfig {
     pub timeout: Duration,
     /// Satisfying paths tried when a counterexample does not replay.
     pub max_attempts: usize,
+    /// Iteration bounds proved by the termination pass (body runs per entry), by loop head pc;
+    /// see [`loop_bounds_of`].
+    pub loop_bounds: BTreeMap<usize, u64>,
+    /// Most visits of one block a proven bound may ask for (the product of `bound + 1` over its
+    /// enclosing loops); larger bounds fall back to `unroll`, and the search stays incomplete.
+    pub max_bounded_visits: u64,
 }
 
 impl Default for DischargeConfig {
     fn default() -> Self {
-        DischargeConfig { unroll: 4, max_paths: 256, timeout: Duration::from_secs(2), max_attempts: 4 }
+        DischargeConfig {
+            unroll: 4,
+            max_paths: 256,
+            timeout: Duration::from_secs(2),
+            max_attempts: 4,
+            loop_bounds: BTreeMap::new(),
+            max_bounded_visits: 65,
+        }
     }
+}
+
+impl DischargeConfig {
+    /// The bounds of `--smt full`: ten times the time, four times the paths, deeper unrolling.
+    pub fn full() -> DischargeConfig {
+        DischargeConfig {
+            unroll: 8,
+            max_paths: 1024,
+            timeout: Duration::from_secs(20),
+            max_attempts: 8,
+            loop_bounds: BTreeMap::new(),
+            max_bounded_visits: 257,
+        }
+    }
+
+    /// This config with the proven loop bounds of `result` (see [`loop_bounds_of`]).
+    pub fn with_loop_bounds(mut self, result: &ProgramResult) -> DischargeConfig {
+        self.loop_bounds = loop_bounds_of(result);
+        self
+    }
+}
+
+/// The proven iteration bounds of a verified program, by loop head pc: a head pc appears when
+/// every instance of its loop (one per inlined call site) is bounded, with the largest bound.
+pub fn loop_bounds_of(result: &ProgramResult) -> BTreeMap<usize, u64> {
+    let mut out: BTreeMap<usize, Option<u64>> = BTreeMap::new();
+    for &(pc, bound) in &result.stats.loop_bounds {
+        let e = out.entry(pc).or_insert(Some(0));
+        *e = match (*e, bound) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    out.into_iter().filter_map(|(pc, b)| b.map(|b| (pc, b))).collect()
 }
 
 /// An input that triggers the violation.
@@ -126,6 +179,8 @@ pub fn counterexample(obj: &Object, index: usize, diag: &Diagnostic, config: &Di
         max_paths: config.max_paths,
         unroll: config.unroll,
         deadline: Instant::now() + config.timeout,
+        loop_bounds: config.loop_bounds.clone(),
+        max_bounded_visits: config.max_bounded_visits,
     };
     let mut first: Option<Counterexample> = None;
     let mut attempts = 0usize;
@@ -150,6 +205,25 @@ pub fn counterexample(obj: &Object, index: usize, diag: &Diagnostic, config: &Di
         (Found::Incomplete(why), _) => DischargeOutcome::Unknown(why),
         (_, None) => DischargeOutcome::Unknown("no model".into()),
     }
+}
+
+/// [`counterexample`] through the run's query cache; also says whether the cache answered.
+pub fn counterexample_cached(
+    obj: &Object,
+    index: usize,
+    diag: &Diagnostic,
+    config: &DischargeConfig,
+    cache: &QueryCache,
+) -> (DischargeOutcome, bool) {
+    let key = query_key(obj, index, diag, config);
+    if let Some(hit) = key.and_then(|k| cache.get(k)) {
+        return (hit, true);
+    }
+    let outcome = counterexample(obj, index, diag, config);
+    if let Some(k) = key {
+        cache.insert(k, outcome.clone());
+    }
+    (outcome, false)
 }
 
 /// The interpreter fault kinds a diagnostic code corresponds to.
@@ -252,24 +326,31 @@ fn build_input(env: &Env<'_>, obj: &Object, m: &Model, st: &SymState) -> (Concre
     (inputs, desc)
 }
 
+/// The diagnostics of `result` that [`counterexample`] handles, one per (pc, code), in pc order.
+pub fn obligations(result: &ProgramResult) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::new();
+    for d in result.diagnostics.iter().filter(|d| supported(d.code)) {
+        if !out.iter().any(|o| o.pc == d.pc && o.code == d.code) {
+            out.push(d.clone());
+        }
+    }
+    out.sort_by_key(|d| d.pc);
+    out
+}
+
 /// [`counterexample`] for every supported diagnostic of `result` (program `index` of `obj`), in
-/// parallel; diagnostics with the same (pc, code) are decided once.
+/// parallel, with the loop bounds of `result` added to `config`; diagnostics with the same
+/// (pc, code) are decided once.
 pub fn discharge_program(
     obj: &Object,
     index: usize,
     result: &ProgramResult,
     config: &DischargeConfig,
 ) -> Vec<(Diagnostic, DischargeOutcome)> {
-    let mut keys: Vec<(usize, DiagCode)> =
-        result.diagnostics.iter().filter(|d| supported(d.code)).map(|d| (d.pc, d.code)).collect();
-    keys.sort();
-    keys.dedup();
-    let decided: BTreeMap<(usize, DiagCode), DischargeOutcome> = keys
+    let config = config.clone().with_loop_bounds(result);
+    let decided: BTreeMap<(usize, DiagCode), DischargeOutcome> = obligations(result)
         .par_iter()
-        .filter_map(|&(pc, code)| {
-            let d = result.diagnostics.iter().find(|d| d.pc == pc && d.code == code)?;
-            Some(((pc, code), counterexample(obj, index, d, config)))
-        })
+        .map(|d| ((d.pc, d.code), counterexample(obj, index, d, &config)))
         .collect();
     result
         .diagnostics

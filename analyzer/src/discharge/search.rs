@@ -2,8 +2,11 @@
 //! each block symbolically ([`super::sym`]), pruning infeasible branches with Z3, and asking at
 //! every arrival at the pc whether the violation is satisfiable.
 //!
-//! Only blocks from which a block containing the pc is reachable are entered. A block is entered
-//! at most `unroll + 1` times per path; a path cut by that bound, by the path budget, by the
+//! Only blocks from which a block containing the pc is reachable are entered. A block inside
+//! loops whose iteration bounds the termination prover established (`Limits::loop_bounds`, by
+//! head pc) is entered at most `prod (bound + 1)` times over its enclosing loops: no concrete
+//! path goes further, so cutting there keeps the search complete. Any other block is entered at
+//! most `unroll + 1` times per path; a path cut by that bound, by the path budget, by the
 //! deadline or by an unsupported instruction makes the search *incomplete*, and an incomplete
 //! search never concludes `Proved`.
 
@@ -24,7 +27,53 @@ pub(crate) struct Limits {
     pub(crate) max_paths: usize,
     pub(crate) unroll: u32,
     pub(crate) deadline: Instant,
+    /// Proven iteration bounds (at most this many body runs per entry), by loop head pc.
+    pub(crate) loop_bounds: BTreeMap<usize, u64>,
+    /// Largest visit count a proven bound may ask for; beyond it, `unroll` applies.
+    pub(crate) max_bounded_visits: u64,
 }
+
+/// How often a block may be entered on one path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VisitLimit {
+    /// Proven: no concrete path enters the block more often, so cutting there is complete.
+    Exact(u64),
+    /// The unrolling bound: cutting there makes the search incomplete.
+    Unroll(u64),
+}
+
+/// The visit limit of every block: exact inside loops whose every enclosing loop has a proven
+/// bound (the product of `bound + 1` over them, when at most `max_bounded_visits`), the
+/// unrolling bound elsewhere. Blocks outside loops are absent (one visit per path: they are on
+/// no cycle).
+pub(crate) fn visit_limits(cfg: &Cfg, limits: &Limits) -> HashMap<NodeIndex, VisitLimit> {
+    let unroll = VisitLimit::Unroll(u64::from(limits.unroll) + 1);
+    let loops = cfg.loops();
+    let mut product: HashMap<NodeIndex, Option<u64>> = HashMap::new();
+    for lp in &loops {
+        let factor = limits.loop_bounds.get(&lp.head_pc).map(|b| b.saturating_add(1));
+        for n in &lp.nodes {
+            let e = product.entry(*n).or_insert(Some(1));
+            *e = match (*e, factor) {
+                (Some(p), Some(f)) => Some(p.saturating_mul(f)),
+                _ => None,
+            };
+        }
+    }
+    product
+        .into_iter()
+        .map(|(n, p)| {
+            let limit = match p {
+                Some(v) if v <= limits.max_bounded_visits => VisitLimit::Exact(v),
+                _ => unroll,
+            };
+            (n, limit)
+        })
+        .collect()
+}
+
+/// Packet length tried first for a counterexample (readable in logs).
+const SMALL_PKT_LEN: u64 = 64;
 
 /// What the search found.
 pub(crate) enum Found {
@@ -99,6 +148,30 @@ fn violation(env: &Env<'_>, st: &SymState, insn: &Insn, diag: &Diagnostic) -> Re
     Ok(st.access_safe(env, &ptr, off, size)?.not())
 }
 
+/// A model of `cs` and `v` with the shortest packet (binary search on `pkt_len` below the
+/// model's), so counterexamples are small and do not depend on the solver's history; `None`
+/// when `model` is already shortest or a check fails.
+fn shortest_packet(smt: &mut Incremental, limits: &Limits, cs: &[Bool], v: &Bool, model: &Model) -> Option<Model> {
+    let len = super::sym::pkt_len();
+    let mut hi = model.eval(&len, true).and_then(|x| x.as_u64())?;
+    let mut lo = 0u64;
+    let mut best = None;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let mut with_len = cs.to_vec();
+        with_len.push(len.bvule(super::sym::lit(mid)));
+        match smt.check(limits, &with_len, v) {
+            (SatResult::Sat, Some(m)) => {
+                hi = m.eval(&len, true).and_then(|x| x.as_u64()).unwrap_or(mid).min(mid);
+                best = Some(m);
+            }
+            (SatResult::Unsat, _) => lo = mid + 1,
+            _ => break,
+        }
+    }
+    best
+}
+
 /// Searches paths from `cfg.entry` to `diag.pc` for a violation.
 /// `accept` is called with each satisfying model and the path's state; returning true stops.
 pub(crate) fn search(
@@ -130,6 +203,7 @@ pub(crate) fn search(
     if !relevant.contains(&cfg.entry) {
         return Found::Infeasible;
     }
+    let visit_limit = visit_limits(cfg, limits);
     let mut smt = Incremental::new();
     let mut incomplete: Option<String> = None;
     let mut arrivals = 0usize;
@@ -141,9 +215,14 @@ pub(crate) fn search(
         }
         let count = item.visits.entry(item.node).or_insert(0);
         *count += 1;
-        if *count > limits.unroll + 1 {
-            incomplete.get_or_insert_with(|| "loop unrolling bound reached".into());
-            continue;
+        match visit_limit.get(&item.node).copied().unwrap_or(VisitLimit::Unroll(u64::from(limits.unroll) + 1)) {
+            // Past a proven loop bound: no concrete path gets here.
+            VisitLimit::Exact(max) if u64::from(*count) > max => continue,
+            VisitLimit::Unroll(max) if u64::from(*count) > max => {
+                incomplete.get_or_insert_with(|| "loop unrolling bound reached".into());
+                continue;
+            }
+            _ => {}
         }
         let Some(block) = cfg.graph.node_weight(item.node).copied() else { continue };
         let mut dead = false;
@@ -164,12 +243,23 @@ pub(crate) fn search(
                 match violation(env, &item.state, insn, diag) {
                     Ok(v) => {
                         if v.simplify().as_bool() != Some(false) {
-                            // Prefer a small packet; fall back to any length.
-                            let mut small = item.state.constraints.clone();
-                            small.push(super::sym::pkt_len().bvule(super::sym::lit(super::sym::MAX_PKT_LEN)));
-                            let mut res = smt.check(limits, &small, &v);
+                            // Prefer a tiny packet, then a small one; fall back to any length.
+                            let mut res = (SatResult::Unknown, None);
+                            for max_len in [SMALL_PKT_LEN, super::sym::MAX_PKT_LEN] {
+                                let mut small = item.state.constraints.clone();
+                                small.push(super::sym::pkt_len().bvule(super::sym::lit(max_len)));
+                                res = smt.check(limits, &small, &v);
+                                if res.0 == SatResult::Sat {
+                                    break;
+                                }
+                            }
                             if res.0 != SatResult::Sat {
                                 res = smt.check(limits, &item.state.constraints, &v);
+                            }
+                            if let (SatResult::Sat, Some(m)) = &res {
+                                if let Some(smaller) = shortest_packet(&mut smt, limits, &item.state.constraints, &v, m) {
+                                    res = (SatResult::Sat, Some(smaller));
+                                }
                             }
                             match res {
                                 (SatResult::Sat, Some(m)) => {
