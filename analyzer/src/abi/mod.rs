@@ -6,11 +6,14 @@
 //! `testdata/` holds the live-kernel probes these tables are tested against, and the scripts that
 //! produced them (run as root on the reference kernel: `python3 probe_helpers.py helper_probe.tsv`, ...).
 
+pub mod btf_access;
+pub mod btf_ctx;
 pub mod ctx;
 mod helper_sets;
 pub mod helpers;
 pub mod map_types;
 pub mod ret;
+pub mod struct_ops;
 
 pub use ctx::{ctx_access, ctx_size, CtxAccess, CtxFieldKind};
 pub use helpers::{

@@ -549,6 +549,20 @@ pub fn leave_callback(s: &AbsState) -> Option<AbsState> {
 /// `exit`: in a subprogram it returns to the caller (the Return edge pops the
 /// frame); in the main program it ends the path, after checking R0 and references.
 pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
+    // struct_ops and LSM callbacks returning void: the kernel never reads R0
+    // (`check_return_code`), but still checks references.
+    let void_exit = s.depth() == 0
+        && s.frame().callback_ret.is_none()
+        && !cx.env.is_global_entry
+        && crate::abi::btf_ctx::current().is_some_and(|c| c.void_ret);
+    if void_exit {
+        if let Some((id, pc)) = s.refs.iter().next() {
+            cx.error(DiagCode::Reference, format!("Unreleased reference id={id} alloc_insn={pc}"));
+            cx.error(DiagCode::Reference, "BPF_EXIT instruction in main prog would lead to reference leak");
+            return None;
+        }
+        return Some(());
+    }
     let r0 = cx.read(s, Reg::R0)?;
     if let Some((lo, hi)) = s.frame().callback_ret {
         match r0 {

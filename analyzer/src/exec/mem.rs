@@ -7,11 +7,14 @@
 //! from there yields.
 
 use super::Ctx;
+use crate::abi::btf_access::{self, Walk};
+use crate::abi::btf_ctx::{self, ArgType, WriteRule};
 use crate::abi::ctx::{ctx_access, CtxFieldKind};
 use crate::diag::DiagCode;
 use crate::insn::{AtomicOp, Reg, Size};
 use crate::prog_type::ProgType;
 use crate::state::stack::MAX_BPF_STACK;
+use crate::state::reg::BtfTrust;
 use crate::state::{AbsState, Ptr, PtrKind, RegState, StackByte};
 use lattices::{BitWidth, Scalar};
 
@@ -31,6 +34,11 @@ pub(crate) enum Target {
     Ctx(CtxFieldKind),
     /// Map value, with the constant offset when known (for `.rodata` constants).
     MapValue { map: u32, const_off: Option<i64> },
+    /// A ctx argument of a BTF-attached program, typed from the attach target.
+    CtxArg(ArgType),
+    /// A field of a typed kernel object: what `btf_struct_walk` found there, and the
+    /// trust of the pointer it was read through.
+    BtfField { walk: Walk, trust: BtfTrust },
     /// Any other memory whose loads are plain scalars.
     Plain,
 }
@@ -87,7 +95,11 @@ pub(crate) fn access(
                     && size == 8
                     && matches!(cx.env.prog_type, ProgType::Tracing | ProgType::StructOps | ProgType::Lsm | ProgType::Ext) =>
                 {
-                    Some(Target::Ctx(CtxFieldKind::BtfId))
+                    // With the attach target's kernel BTF, the argument's own type.
+                    match btf_ctx::current().and_then(|c| c.arg_at(off)) {
+                        Some(t) if t != ArgType::Untyped => Some(Target::CtxArg(t)),
+                        _ => Some(Target::Ctx(CtxFieldKind::BtfId)),
+                    }
                 }
                 Ok(a) => Some(Target::Ctx(a.kind)),
                 Err(msg) => {
@@ -179,6 +191,7 @@ pub(crate) fn access(
             }
             Some(Target::Plain)
         }
+        PtrKind::BtfId if p.btf_id != 0 && btf_access::kernel().is_some() => btf_ptr_access(cx, regno, &p, off, size, kind),
         PtrKind::BtfId => {
             if kind == AccessKind::Write {
                 cx.error(DiagCode::InvalidStore, format!("R{} only read is supported", regno.0));
@@ -198,6 +211,51 @@ pub(crate) fn access(
         }
         PtrKind::MapPtr { .. } | PtrKind::PktEnd | PtrKind::Func { .. } => {
             cx.error(DiagCode::InvalidMemAccess, format!("R{} invalid mem access '{}'", regno.0, mem_name(&p)));
+            None
+        }
+    }
+}
+
+/// The kernel's `check_ptr_to_btf_access` for a typed kernel pointer: constant,
+/// non-negative offsets; writes only where the program's struct-access rule allows
+/// them; loads walk the struct (`btf_struct_walk`).
+fn btf_ptr_access(cx: &mut Ctx<'_, '_>, regno: Reg, p: &Ptr, off: i64, size: u32, kind: AccessKind) -> Option<Target> {
+    let (btf, ix) = btf_access::kernel()?;
+    let tname = p.type_name();
+    let Some(v) = p.var.const_value() else {
+        cx.error(
+            DiagCode::InvalidMemAccess,
+            format!("R{} is {} invalid variable offset: off={}, var_off={}", regno.0, tname, p.off as i64 + off, p.var.var_off),
+        );
+        return None;
+    };
+    let o = (v as i64).wrapping_add(p.off as i64).wrapping_add(off);
+    if o < 0 {
+        cx.error(DiagCode::InvalidMemAccess, format!("R{} is {} invalid negative access: off={}", regno.0, tname, o));
+        return None;
+    }
+    if kind == AccessKind::Write {
+        let rule = btf_ctx::current().map(|c| c.write_rule).unwrap_or(WriteRule::ReadOnly);
+        let res = match rule {
+            WriteRule::TcpCongestionOps => btf_access::tcp_ca_write(btf, ix, p.btf_id, o, size),
+            WriteRule::ReadOnly => Err(format!("R{} only read is supported", regno.0)),
+        };
+        return match res {
+            Ok(()) => Some(Target::Plain),
+            Err(msg) => {
+                cx.error(DiagCode::InvalidStore, msg);
+                None
+            }
+        };
+    }
+    let Ok(o32) = u32::try_from(o) else {
+        cx.error(DiagCode::InvalidMemAccess, format!("R{} is {} invalid access: off={}", regno.0, tname, o));
+        return None;
+    };
+    match btf_access::struct_walk(btf, p.btf_id, o32, size) {
+        Ok(walk) => Some(Target::BtfField { walk, trust: p.trust }),
+        Err(msg) => {
+            cx.error(DiagCode::InvalidMemAccess, msg);
             None
         }
     }
@@ -387,6 +445,23 @@ fn load_from(cx: &mut Ctx<'_, '_>, s: &AbsState, t: &Target, size: u32) -> Optio
             }
             Some(bytes_unknown)
         }
+        Target::CtxArg(ArgType::Ptr { btf_id, maybe_null, trusted }) => {
+            let trust = if trusted { BtfTrust::Trusted } else { BtfTrust::Plain };
+            Some(if maybe_null {
+                RegState::btf_ptr_or_null(btf_id, trust, cx.fresh_id(s))
+            } else {
+                RegState::btf_ptr_with(btf_id, trust)
+            })
+        }
+        Target::CtxArg(ArgType::Untyped) => Some(RegState::ptr(PtrKind::BtfId)),
+        Target::CtxArg(ArgType::Scalar) => Some(bytes_unknown),
+        // A pointer walked from an object: non-NULL (loads are exception-handled probe
+        // reads), no longer trusted.
+        Target::BtfField { walk: Walk::Ptr { btf_id }, trust } => {
+            let t = if trust == BtfTrust::Untrusted { BtfTrust::Untrusted } else { BtfTrust::Plain };
+            Some(if size == 8 { RegState::btf_ptr_with(btf_id, t) } else { bytes_unknown })
+        }
+        Target::BtfField { walk: Walk::Scalar, .. } => Some(bytes_unknown),
         Target::MapValue { .. } | Target::Plain => Some(bytes_unknown),
     }
 }

@@ -81,11 +81,44 @@ pub struct Ptr {
     pub id: u32,
     /// Id of the acquired reference this pointer holds (0: none).
     pub ref_obj_id: u32,
+    /// For `PtrKind::BtfId`: the kernel-BTF type id of the pointee (0: untyped, read-only).
+    pub btf_id: u32,
+    /// For `PtrKind::BtfId`: the kernel's `PTR_TRUSTED` / `PTR_UNTRUSTED` flags.
+    pub trust: BtfTrust,
+}
+
+/// How far the kernel trusts a BTF pointer (`PTR_TRUSTED`, none, `PTR_UNTRUSTED`);
+/// ordered from most to least trusted, so a join takes the maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum BtfTrust {
+    /// `PTR_TRUSTED`: a valid object for the whole program (tracing args, struct_ops args).
+    Trusted,
+    /// No flag (the kernel's "old compat" pointers, e.g. walked in non-RCU tracing).
+    #[default]
+    Plain,
+    /// `PTR_UNTRUSTED`: may be freed; only probe reads.
+    Untrusted,
+}
+
+impl BtfTrust {
+    /// The kernel's log prefix.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            BtfTrust::Trusted => "trusted_",
+            BtfTrust::Plain => "",
+            BtfTrust::Untrusted => "untrusted_",
+        }
+    }
 }
 
 impl Ptr {
     pub fn new(kind: PtrKind) -> Ptr {
-        Ptr { kind, maybe_null: false, off: 0, var: Scalar::constant(0), id: 0, ref_obj_id: 0 }
+        Ptr { kind, maybe_null: false, off: 0, var: Scalar::constant(0), id: 0, ref_obj_id: 0, btf_id: 0, trust: BtfTrust::Plain }
+    }
+
+    /// A typed kernel pointer (`PTR_TO_BTF_ID` of kernel-BTF type `btf_id`).
+    pub fn btf(btf_id: u32, trust: BtfTrust) -> Ptr {
+        Ptr { btf_id, trust, ..Ptr::new(PtrKind::BtfId) }
     }
 
     /// The offset as one scalar (fixed + variable), for bounds checks.
@@ -128,6 +161,24 @@ impl RegState {
         RegState::Ptr(Ptr::new(kind))
     }
 
+    /// A non-NULL typed kernel pointer to kernel-BTF type `btf_id` (no trust flag).
+    pub fn btf_ptr(btf_id: u32) -> RegState {
+        RegState::Ptr(Ptr::btf(btf_id, BtfTrust::Plain))
+    }
+
+    /// A typed kernel pointer with a trust flag.
+    pub fn btf_ptr_with(btf_id: u32, trust: BtfTrust) -> RegState {
+        RegState::Ptr(Ptr::btf(btf_id, trust))
+    }
+
+    /// A possibly-NULL typed kernel pointer; `id` ties its copies for the NULL check.
+    pub fn btf_ptr_or_null(btf_id: u32, trust: BtfTrust, id: u32) -> RegState {
+        let mut p = Ptr::btf(btf_id, trust);
+        p.maybe_null = true;
+        p.id = id;
+        RegState::Ptr(p)
+    }
+
     pub fn is_init(&self) -> bool {
         !matches!(self, RegState::NotInit)
     }
@@ -167,7 +218,7 @@ impl RegState {
                     PtrKind::Socket => 12,
                     PtrKind::SockCommon => 13,
                     PtrKind::TcpSock => 14,
-                    PtrKind::BtfId => 15,
+                    PtrKind::BtfId => 15 + ((p.btf_id as u64) << 8),
                     PtrKind::Func { pc } => 16 + ((pc as u64) << 8),
                     PtrKind::FlowKeys => 17,
                 };
@@ -214,6 +265,9 @@ impl RegState {
                     var,
                     id: if a.id == b.id { a.id } else { 0 },
                     ref_obj_id: if a.ref_obj_id == b.ref_obj_id { a.ref_obj_id } else { 0 },
+                    // Different pointee types: an untyped (read-only) BTF pointer.
+                    btf_id: if a.btf_id == b.btf_id { a.btf_id } else { 0 },
+                    trust: a.trust.max(b.trust),
                 })
             }
             // NULL joined with a pointer that may be NULL: the pointer, now possibly NULL
@@ -242,6 +296,8 @@ impl RegState {
                     && (!a.maybe_null || b.maybe_null)
                     && (b.id == 0 || a.id == b.id)
                     && a.ref_obj_id == b.ref_obj_id
+                    && (b.btf_id == 0 || a.btf_id == b.btf_id)
+                    && a.trust <= b.trust
                     && if a.off == b.off { a.var.leq(&b.var) } else { a.total_off().leq(&b.total_off()) }
             }
             _ => false,
@@ -273,11 +329,19 @@ impl Ptr {
             PtrKind::Func { .. } => "func",
             PtrKind::FlowKeys => "flow_keys",
         };
+        let base = if self.kind == PtrKind::BtfId { self.btf_base_name() } else { base.to_string() };
         if self.maybe_null {
             format!("{base}_or_null")
         } else {
-            base.to_string()
+            base
         }
+    }
+
+    /// `ptr_<struct>` with the kernel's trust prefix (`trusted_ptr_task_struct`); `ptr_`
+    /// for untyped pointers.
+    fn btf_base_name(&self) -> String {
+        let name = if self.btf_id == 0 { String::new() } else { crate::abi::btf_access::kernel_type_name(self.btf_id) };
+        format!("{}ptr_{name}", self.trust.prefix())
     }
 }
 
@@ -321,6 +385,7 @@ impl fmt::Display for RegDisplay<'_> {
                     PtrKind::Func { .. } => "func",
                     PtrKind::FlowKeys => "flow_keys",
                 };
+                let name = if p.kind == PtrKind::BtfId { p.btf_base_name() } else { name.to_string() };
                 write!(f, "{name}{}(", if p.maybe_null { "_or_null" } else { "" })?;
                 let mut parts: Vec<String> = Vec::new();
                 if p.id != 0 {
