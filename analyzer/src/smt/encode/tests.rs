@@ -398,3 +398,31 @@ fn branch_outcome_and_refine_encodings_match_rust() {
     }
     assert!(some > 250, "only {some} refinements were feasible");
 }
+
+#[test]
+fn tnum_shift_by_encodings_match_rust() {
+    let mut rng = Rng::new(0x5b1f7);
+    for i in 0..40 {
+        let a = rand_tnum(&mut rng);
+        // small amounts most of the time (few possible shifts), any otherwise
+        let amt = if i % 3 == 0 {
+            rand_tnum(&mut rng)
+        } else {
+            Tnum::new(rng.below(64) & !3, 3 & (i as u64))
+        };
+        let (sa, samt) = (SymTnum::lit(a, 64), SymTnum::lit(amt, 64));
+        for bitness in [32u8, 64] {
+            for (op, rust) in [
+                (BinOp::Lsh, a.lshift_by(amt, bitness)),
+                (BinOp::Rsh, a.rshift_by(amt, bitness)),
+                (BinOp::Arsh, a.arshift_by(amt, bitness)),
+            ] {
+                assert_eq!(
+                    eval_tnum(&sa.shift_by(&samt, bitness, op)),
+                    rust,
+                    "{op:?}_by({a}, {amt}, {bitness})"
+                );
+            }
+        }
+    }
+}

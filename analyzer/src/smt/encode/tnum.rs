@@ -190,21 +190,93 @@ impl SymTnum {
     /// `Tnum::mul` (the 6.18 kernel algorithm), unrolled `width` times.
     pub fn mul(&self, b: &SymTnum) -> SymTnum {
         let w = self.width();
-        let one = lit(1, w);
-        let zero = lit(0, w);
         let mut a = self.clone();
         let mut b = b.clone();
         let mut acc = SymTnum::lit(Tnum::constant(0), w);
         for _ in 0..w {
-            let v1 = a.value.bvand(&one).ne(&zero);
-            let m1 = a.mask.bvand(&one).ne(&zero);
-            let sum = acc.add(&b);
-            let with_unknown = SymTnum::ite(&m1, &acc.union(&sum), &acc);
-            acc = SymTnum::ite(&v1, &sum, &with_unknown);
+            acc = acc.mul_step(&a, &b);
             a = a.shift_const(false);
             b = b.shift_const(true);
         }
         acc
+    }
+
+    /// The accumulator after one iteration of the `Tnum::mul` loop body on
+    /// `self` (the accumulator) with the current multiplier `a` and
+    /// multiplicand `b`: `acc + b` for a certain-1 bit 0 of `a`, the union of
+    /// `acc` and `acc + b` for an unknown bit 0, `acc` otherwise.
+    pub fn mul_step(&self, a: &SymTnum, b: &SymTnum) -> SymTnum {
+        let w = self.width();
+        let one = lit(1, w);
+        let zero = lit(0, w);
+        let v1 = a.value.bvand(&one).ne(&zero);
+        let m1 = a.mask.bvand(&one).ne(&zero);
+        let sum = self.add(b);
+        let with_unknown = SymTnum::ite(&m1, &self.union(&sum), self);
+        SymTnum::ite(&v1, &sum, &with_unknown)
+    }
+
+    /// `self.rshift(1)` at the tnum's own width (the multiplier's step).
+    pub fn rshift1(&self) -> SymTnum {
+        self.shift_const(false)
+    }
+
+    /// `self.lshift(1)` at the tnum's own width (the multiplicand's step).
+    pub fn lshift1(&self) -> SymTnum {
+        self.shift_const(true)
+    }
+
+    /// `Tnum::lshift_by` / `rshift_by` / `arshift_by` (`op` is `Lsh`,
+    /// `Rsh` or `Arsh`) of a 64-bit tnum by the unknown amount `amt` at
+    /// `insn_bitness` 32 or 64: the join of the shifts by every amount
+    /// `amt & (bitness - 1)` allows, unrolled over the `bitness` amounts in
+    /// the Rust loop's order (`None` accumulator = `some` false).
+    pub fn shift_by(&self, amt: &SymTnum, insn_bitness: u8, op: lattices::BinOp) -> SymTnum {
+        let w: u8 = if insn_bitness == 32 { 32 } else { 64 };
+        let a = amt.masked_amount(w);
+        let mut some = Bool::from_bool(false);
+        let mut acc = SymTnum::lit(Tnum::BOTTOM, 64);
+        for s in 0..w {
+            let r = self.shift_one(&lit(u64::from(s), 8), w, op);
+            let c = a.contains(&lit(u64::from(s), 64));
+            (some, acc) = SymTnum::fold_step(&some, &acc, &c, &r);
+        }
+        SymTnum::fold_finish(self, amt, &some, &acc)
+    }
+
+    /// `amt & (bitness - 1)` as a tnum (the amounts `shift_by` visits).
+    pub fn masked_amount(&self, bitness: u8) -> SymTnum {
+        let low = lit(u64::from(bitness - 1), 64);
+        SymTnum::new(self.value.bvand(&low), self.mask.bvand(&low))
+    }
+
+    /// The closure `shift_by` joins: the shift of `self` by the 8-bit
+    /// amount `s` at `bitness` (32: on the low half, zero-extended).
+    pub fn shift_one(&self, s: &BV, bitness: u8, op: lattices::BinOp) -> SymTnum {
+        match (op, bitness) {
+            (lattices::BinOp::Lsh, 32) => self.subreg().lshift(s).subreg(),
+            (lattices::BinOp::Lsh, _) => self.lshift(s),
+            (lattices::BinOp::Rsh, 32) => self.subreg().rshift(s),
+            (lattices::BinOp::Rsh, _) => self.rshift(s),
+            _ => self.arshift(s, bitness),
+        }
+    }
+
+    /// One iteration of the join loop: with `c` (the amount is possible),
+    /// the accumulator becomes `r` (first time) or `acc ∪ r`.
+    pub fn fold_step(some: &Bool, acc: &SymTnum, c: &Bool, r: &SymTnum) -> (Bool, SymTnum) {
+        let joined = SymTnum::ite(some, &acc.union(r), r);
+        (
+            Bool::or(&[some.clone(), c.clone()]),
+            SymTnum::ite(c, &joined, acc),
+        )
+    }
+
+    /// The end of `shift_by`: `BOTTOM` for a bottom input or no amount.
+    pub fn fold_finish(t: &SymTnum, amt: &SymTnum, some: &Bool, acc: &SymTnum) -> SymTnum {
+        let bottom = SymTnum::lit(Tnum::BOTTOM, 64);
+        let any_bottom = Bool::or(&[t.is_bottom(), amt.is_bottom()]);
+        SymTnum::ite(&any_bottom, &bottom, &SymTnum::ite(some, acc, &bottom))
     }
 
     /// `Tnum::range(min, max)` at 64 bits: `delta` is the smear of
