@@ -3,7 +3,9 @@
 //!   program we accept;
 //! - the same on every program of `corpus/`;
 //! - the live kernel's verdicts on generated programs: every "we accept, the kernel rejects" is
-//!   in [`KNOWN_KERNEL_DISAGREEMENTS`] with its cause (visible skip without bpf());
+//!   documented in `corpus/differential/` with its cause (visible skip without bpf());
+//! - every documented disagreement still parses, is still generated from its seed, still gets
+//!   its written-down verdicts from bpfcheck and (as root) the kernel;
 //! - check-removal mutations of the corpus programs the kernel accepts: every mutant the
 //!   interpreter can make fault is rejected; the agreement with the kernel is printed;
 //! - the `bpfcheck soundness` command's summary line and exit code;
@@ -22,28 +24,58 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
 }
 
-/// Generated programs we accept and the kernel rejects, by name, with the cause. Each entry is a
-/// known imprecision of the *kernel* (or a rule we do not model) that has been looked at; anything
-/// else fails the kernel test.
-const KNOWN_KERNEL_DISAGREEMENTS: &[(&str, &str)] = &[
-    (
-        "gen_1023",
-        "the kernel keeps no bounds through BPF_DIV: `w1 /= w8` at pc 12 (4 / 0xfffffffc) is 0 for us and \
-         unknown for the kernel, which then explores the dead branch 15 -> 21 and rejects the map value \
-         read at off 8 (value_size 8) at pc 28; concretely pc 21 is unreachable",
-    ),
-    // Outside the seeds this test loads, found by `bpfcheck soundness --programs 1000 --kernel`:
-    (
-        "gen_665",
-        "BPF_DIV again: `w0 /= 523712917` at pc 2 is 1 for us, unknown for the kernel, which explores the \
-         dead path 8 -> 9 -> 17 and rejects the unchecked map_value_or_null store at pc 18",
-    ),
-    (
-        "gen_338",
-        "we keep the range proven for `data` (id 0) when ctx->data is reloaded (pc 79), the kernel gives the \
-         reloaded pointer r=0 and rejects the store at pc 81; the packet length cannot change in between",
-    ),
-];
+/// A generated program written down in `corpus/differential/` (see its README): a disagreement
+/// with the live kernel, its text and its cause.
+struct Differential {
+    name: String,
+    object: Object,
+    ours: Verdict,
+    kernel_accepts: bool,
+    kernel_message: String,
+    cause: String,
+}
+
+/// Every `corpus/differential/*.insns`, parsed (panics on a malformed file: they are ours).
+fn differentials() -> Vec<Differential> {
+    files(&corpus_dir().join("differential"), "insns")
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("read");
+            let name = path.file_stem().and_then(|s| s.to_str()).expect("name").to_string();
+            let field = |k: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("; ").and_then(|l| l.strip_prefix(k)).and_then(|l| l.strip_prefix(" = ")))
+                    .unwrap_or_else(|| panic!("{name}: no `; {k} = ` line"))
+                    .trim()
+                    .to_string()
+            };
+            let prog_type = analyzer::prog_type::ProgType::from_name(&field("prog_type")).expect("prog_type");
+            let m: Vec<u32> = field("maps").split_whitespace().map(|x| x.parse().expect("map size")).collect();
+            assert_eq!(m.len(), 3, "{name}: maps = hash_value array_value array_entries");
+            let insns = analyzer::insn::parse_program(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let gp = analyzer::gen::GeneratedProgram { insns, prog_type, maps: analyzer::gen::generator_maps(m[0], m[1], m[2]) };
+            let verdict = |v: &str| match v {
+                "accepted" => Verdict::Accepted,
+                "rejected" => Verdict::Rejected,
+                other => panic!("{name}: verdict {other}"),
+            };
+            Differential {
+                object: analyzer::soundness::object_for_generated(&gp, &name),
+                ours: verdict(&field("bpfcheck")),
+                kernel_accepts: verdict(&field("kernel")) == Verdict::Accepted,
+                kernel_message: field("kernel_message"),
+                cause: field("cause"),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// Generated programs we accept and the kernel rejects that have been triaged: the names of
+/// `corpus/differential/`'s cases (each a known kernel imprecision, with its reason there).
+fn known_kernel_disagreements() -> Vec<String> {
+    differentials().into_iter().filter(|d| d.ours == Verdict::Accepted && !d.kernel_accepts).map(|d| d.name).collect()
+}
 
 /// Files under `dir` (recursively) with extension `ext`, sorted.
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -134,16 +166,17 @@ fn kernel_agrees_on_generated_programs_we_accept() {
     }
     let gen = GenConfig::default();
     let opts = oracle::LoadOptions { stats: false, ..oracle::LoadOptions::default() };
+    let known = known_kernel_disagreements();
     let mut unexplained = Vec::new();
-    let (mut agree, mut we_reject, mut known) = (0, 0, 0);
+    let (mut agree, mut we_reject, mut known_seen) = (0, 0, 0);
     for seed in 1000..1150u64 {
         let (obj, report) = check_generated(seed, &gen, 0);
         let k = oracle::load_program(&obj, &obj.programs[0], &opts).unwrap_or_else(|e| panic!("gen_{seed}: {e}"));
         match (report.verdict == Verdict::Accepted, k.accepted) {
             (true, false) => {
                 let name = format!("gen_{seed}");
-                if KNOWN_KERNEL_DISAGREEMENTS.iter().any(|(n, _)| *n == name) {
-                    known += 1;
+                if known.contains(&name) {
+                    known_seen += 1;
                 } else {
                     unexplained.push(format!("{name}: {}", k.error_line().unwrap_or("(no log)")));
                 }
@@ -152,9 +185,42 @@ fn kernel_agrees_on_generated_programs_we_accept() {
             _ => agree += 1,
         }
     }
-    println!("kernel: {agree} agree, {we_reject} we reject/kernel accepts, {known} known disagreements");
+    println!("kernel: {agree} agree, {we_reject} we reject/kernel accepts, {known_seen} known disagreements");
     assert!(agree > 100, "agreement: {agree} of 150");
     assert!(unexplained.is_empty(), "we accept, the kernel rejects:\n{}", unexplained.join("\n"));
+}
+
+/// Each documented disagreement parses, is the program its name says (the generator still
+/// produces it, so the seed reproduces it), gets the verdict written down from bpfcheck, runs
+/// without a soundness violation, and (as root) gets the written-down verdict and error line
+/// from the kernel.
+#[test]
+fn documented_kernel_disagreements_still_hold() {
+    let cases = differentials();
+    assert!(cases.len() >= 3, "corpus/differential/ has {} cases", cases.len());
+    let kernel = oracle::bpf_available();
+    if !kernel {
+        println!("skipped: no bpf(): the kernel side of corpus/differential/ is not checked");
+    }
+    let opts = oracle::LoadOptions { stats: false, ..oracle::LoadOptions::default() };
+    for d in &cases {
+        assert!(["no-bounds-through-div", "packet-range-across-ctx-reload"].contains(&d.cause.as_str()), "{}: cause {}", d.name, d.cause);
+        if let Some(seed) = d.name.strip_prefix("gen_").and_then(|s| s.parse::<u64>().ok()) {
+            let gp = analyzer::gen::generate(seed, &GenConfig::default());
+            assert_eq!(gp.insns, d.object.programs[0].insns, "{}: the text is not the generated program", d.name);
+            assert_eq!(gp.maps, d.object.maps, "{}: maps", d.name);
+        }
+        let r = check_program(&d.object, 0, 20, 1);
+        assert_eq!(r.verdict, d.ours, "{}: bpfcheck's verdict changed", d.name);
+        assert_eq!(r.bug_count(), 0, "{}:\n{}", d.name, describe(&r));
+        if kernel {
+            let k = oracle::load_program(&d.object, &d.object.programs[0], &opts).unwrap_or_else(|e| panic!("{}: {e}", d.name));
+            assert_eq!(k.accepted, d.kernel_accepts, "{}: the kernel's verdict changed", d.name);
+            if !k.accepted {
+                assert_eq!(k.error_line(), Some(d.kernel_message.as_str()), "{}: the kernel's message", d.name);
+            }
+        }
+    }
 }
 
 /// `(object, program)` of every corpus case the kernel accepts.

@@ -106,6 +106,16 @@ fn map_def(name: &str, map_type: u32, value_size: u32, max_entries: u32) -> MapD
     }
 }
 
+/// The generator's maps: map 0 a hash (key 4, `hash_value`-byte values, 64 entries), map 1 an
+/// array (key 4, `array_value`-byte values, `array_entries` entries). Programs written down from
+/// generated ones (`corpus/differential/`) rebuild their maps with it.
+pub fn generator_maps(hash_value: u32, array_value: u32, array_entries: u32) -> Vec<MapDef> {
+    vec![
+        map_def("hash", BPF_MAP_TYPE_HASH, hash_value, 64),
+        map_def("array", BPF_MAP_TYPE_ARRAY, array_value, array_entries),
+    ]
+}
+
 /// The program of `seed` under `cfg`.
 pub fn generate(seed: u64, cfg: &GenConfig) -> GeneratedProgram {
     let mut rng = Rng::new(seed);
@@ -114,10 +124,7 @@ pub fn generate(seed: u64, cfg: &GenConfig) -> GeneratedProgram {
         let hash_value = 8 * rng.range(1, 8) as u32;
         let array_value = 8 * rng.range(1, 8) as u32;
         let array_entries = rng.range(1, 16) as u32;
-        vec![
-            map_def("hash", BPF_MAP_TYPE_HASH, hash_value, 64),
-            map_def("array", BPF_MAP_TYPE_ARRAY, array_value, array_entries),
-        ]
+        generator_maps(hash_value, array_value, array_entries)
     } else {
         Vec::new()
     };
