@@ -11,6 +11,7 @@ pub mod btf_ctx;
 pub mod ctx;
 mod helper_sets;
 pub mod helpers;
+pub mod kfuncs;
 pub mod map_types;
 pub mod ret;
 pub mod struct_ops;

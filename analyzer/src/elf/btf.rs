@@ -169,6 +169,8 @@ pub struct Btf {
     strings: Vec<u8>,
     /// Byte offset in the blob of each type's record (entry 0 unused).
     offsets: Vec<usize>,
+    /// Each type's `kind_flag` (bitfield member offsets, unsigned enums).
+    kind_flags: Vec<bool>,
 }
 
 /// Modifier chains longer than this are treated as a cycle.
@@ -221,15 +223,17 @@ impl Btf {
             kind: BtfKind::Void,
         }];
         let mut offsets = vec![0usize];
+        let mut kind_flags = vec![false];
         let mut off = 0usize;
         while off < type_data.len() {
             let id = types.len() as u32;
             let (ty, next) = parse_type(type_data, off, id)?;
             offsets.push(hdr_len + type_off + off);
+            kind_flags.push(rd_u32(type_data, off + 4).is_some_and(|info| info >> 31 != 0));
             types.push(ty);
             off = next;
         }
-        Ok(Btf { types, strings, offsets })
+        Ok(Btf { types, strings, offsets, kind_flags })
     }
 
     /// Number of type ids, including `void` (id 0).
@@ -245,6 +249,16 @@ impl Btf {
     /// Byte offset in the blob of type `id`'s record (its `name_off` word).
     pub fn record_offset(&self, id: u32) -> Option<usize> {
         self.offsets.get(id as usize).copied().filter(|_| id != 0)
+    }
+
+    /// The type's `kind_flag` bit (false for unknown ids).
+    pub fn kind_flag(&self, id: u32) -> bool {
+        self.kind_flags.get(id as usize).copied().unwrap_or(false)
+    }
+
+    /// Every type, with its id (`void` first).
+    pub fn types(&self) -> impl Iterator<Item = (u32, &BtfType)> {
+        self.types.iter().enumerate().map(|(i, t)| (i as u32, t))
     }
 
     pub fn type_by_id(&self, id: u32) -> Option<&BtfType> {

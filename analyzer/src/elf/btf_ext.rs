@@ -9,6 +9,10 @@
 //!
 //! Here offsets stay section-relative (in instructions); the linker in `link.rs`
 //! shifts them to pcs of each linked program.
+//!
+//! CO-RE relocations (`parse_core_relos`) live in the block at `core_relo_off`/`len`
+//! (headers of at least 32 bytes), laid out the same way with records
+//! `{insn_off (bytes), type_id, access_str_off, kind}` (libbpf `struct bpf_core_relo`).
 
 use super::btf::Btf;
 use std::collections::HashMap;
@@ -114,6 +118,72 @@ pub fn parse_line_info(
     Ok(out)
 }
 
+/// One CO-RE relocation record (`struct bpf_core_relo`), relative to its ELF section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreReloRecord {
+    /// Instruction index within the ELF section (`insn_off / 8`).
+    pub insn_idx: usize,
+    /// The local (object BTF) root type.
+    pub type_id: u32,
+    /// The access string (`"0:1:2"`), from the object's BTF strings.
+    pub access: String,
+    /// `enum bpf_core_relo_kind`.
+    pub kind: u32,
+}
+
+/// Parses the CO-RE relocations of a `.BTF.ext` section, keyed by ELF section name, in
+/// file order. A header without a CO-RE block gives an empty map.
+pub fn parse_core_relos(ext: &[u8], btf: &Btf) -> Result<HashMap<String, Vec<CoreReloRecord>>, BtfExtError> {
+    let bad = || BtfExtError::BadHeader { len: ext.len() };
+    let magic = ext.get(0..2).ok_or_else(bad)?;
+    if magic != [0x9f, 0xeb] {
+        return Err(bad());
+    }
+    let hdr_len = rd_u32(ext, 4).ok_or_else(bad)? as usize;
+    if hdr_len < 32 {
+        return Ok(HashMap::new());
+    }
+    let off = rd_u32(ext, 24).ok_or_else(bad)? as usize;
+    let len = rd_u32(ext, 28).ok_or_else(bad)? as usize;
+    if len == 0 {
+        return Ok(HashMap::new());
+    }
+    let oob = BtfExtError::OutOfBounds { off, len, blob_len: ext.len() };
+    let start = hdr_len.checked_add(off).ok_or(oob.clone())?;
+    let end = start.checked_add(len).ok_or(oob.clone())?;
+    let block = ext.get(start..end).ok_or(oob)?;
+    let rec_size = rd_u32(block, 0).ok_or(BtfExtError::Truncated { off: 0 })?;
+    if rec_size < 16 {
+        return Err(BtfExtError::BadRecordSize { rec_size });
+    }
+    let rec_size = rec_size as usize;
+    let mut out: HashMap<String, Vec<CoreReloRecord>> = HashMap::new();
+    let mut p = 4usize;
+    while p < block.len() {
+        let trunc = BtfExtError::Truncated { off: p };
+        let sec_name_off = rd_u32(block, p).ok_or(trunc.clone())?;
+        let num = rd_u32(block, p + 4).ok_or(trunc.clone())? as usize;
+        p += 8;
+        let total = num.checked_mul(rec_size).ok_or(trunc.clone())?;
+        if p.checked_add(total).is_none_or(|e| e > block.len()) {
+            return Err(trunc);
+        }
+        let sec = btf.string_at(sec_name_off).unwrap_or("").to_string();
+        let relos = out.entry(sec).or_default();
+        for i in 0..num {
+            let r = p + i * rec_size;
+            relos.push(CoreReloRecord {
+                insn_idx: (rd_u32(block, r).unwrap_or(0) / 8) as usize,
+                type_id: rd_u32(block, r + 4).unwrap_or(0),
+                access: btf.string_at(rd_u32(block, r + 8).unwrap_or(0)).unwrap_or("").to_string(),
+                kind: rd_u32(block, r + 12).unwrap_or(u32::MAX),
+            });
+        }
+        p += total;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +222,31 @@ mod tests {
         assert_eq!(xdp[1].insn_idx, 2);
         assert_eq!(xdp[1].line, 7);
         assert_eq!(xdp[1].column, 3);
+    }
+
+    #[test]
+    fn parses_core_relos() {
+        // strings: 1:"xdp" 5:"0:1"
+        let btf = Btf::parse(&blob(&[], b"\0xdp\00:1\0")).expect("btf");
+        let block: [u32; 7] = [16, 1, 1, 24, 7, 5, 0];
+        let mut b = vec![0x9f, 0xeb, 1, 0];
+        for w in [32u32, 0, 0, 0, 0, 0, (block.len() * 4) as u32] {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        for w in block {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        let relos = parse_core_relos(&b, &btf).expect("parses");
+        assert_eq!(
+            relos["xdp"],
+            vec![CoreReloRecord { insn_idx: 3, type_id: 7, access: "0:1".into(), kind: 0 }]
+        );
+        // A 24-byte header has no CO-RE block.
+        assert!(parse_core_relos(&ext_blob(&[16]), &btf).expect("ok").is_empty());
+        // A record count running past the block.
+        let mut t = b.clone();
+        t[40] = 9;
+        assert!(matches!(parse_core_relos(&t, &btf), Err(BtfExtError::Truncated { .. })));
     }
 
     #[test]

@@ -38,6 +38,7 @@ const CODE_CALL: u8 = 0x85;
 const PSEUDO_CALL: u8 = 1;
 const PSEUDO_KFUNC_CALL: u8 = 2;
 const PSEUDO_FUNC: u8 = 4;
+const PSEUDO_BTF_ID: u8 = 3;
 const PSEUDO_MAP_IDX: u8 = 5;
 const PSEUDO_MAP_IDX_VALUE: u8 = 6;
 
@@ -114,7 +115,15 @@ pub(crate) enum Fixup {
     Call { sec: usize, insn: i64 },
     FuncAddr { sec: usize, insn: i64 },
     Builtin(Builtin),
+    /// A call to an extern function without kernel BTF to resolve it (btf id 0).
     ExternCall,
+    /// A kfunc call resolved to this kernel BTF FUNC id.
+    Kfunc(u32),
+    /// A call to an extern function missing from kernel BTF: index into `Code::externs`.
+    UnresolvedKfunc(u32),
+    /// `LD_IMM64` of an extern function present in kernel BTF (`bpf_ksym_exists`):
+    /// `BPF_PSEUDO_BTF_ID` with this FUNC id, as libbpf writes it.
+    KsymBtfId(u32),
 }
 
 /// The instructions of every executable section plus resolved relocations.
@@ -122,6 +131,10 @@ pub(crate) struct Code {
     pub(crate) insns: HashMap<usize, Vec<RawInsn>>,
     pub(crate) funcs: Vec<Func>,
     pub(crate) fixups: HashMap<(usize, usize), Fixup>,
+    /// Names of unresolved extern functions (for `Fixup::UnresolvedKfunc`).
+    pub(crate) externs: Vec<String>,
+    /// Poisoned instructions (section, insn index) and the message libbpf prints.
+    pub(crate) poisons: HashMap<(usize, usize), String>,
 }
 
 /// Splits executable sections into instructions and functions.
@@ -188,6 +201,8 @@ pub(crate) fn collect_code(file: &str, elf: &ElfObject<'_>) -> Result<Code, Load
         insns,
         funcs,
         fixups: HashMap::new(),
+        externs: Vec::new(),
+        poisons: HashMap::new(),
     })
 }
 
@@ -196,8 +211,17 @@ pub(crate) fn resolve_relocations(
     file: &str,
     elf: &ElfObject<'_>,
     maps: &MapTable,
+    btf: Option<&super::btf::Btf>,
     code: &mut Code,
 ) -> Result<(), LoadError> {
+    let kernel = super::vmlinux::kernel_btf().is_some();
+    // An extern function of the object's BTF (`extern void f(void) __ksym;`).
+    let is_extern_func = |name: &str| {
+        btf.and_then(|b| b.find_func(name))
+            .and_then(|id| btf.and_then(|b| b.type_by_id(id)))
+            .is_some_and(|t| matches!(t.kind, super::btf::BtfKind::Func { linkage: 2, .. }))
+    };
+    let mut externs: Vec<String> = Vec::new();
     for (si, insns) in &code.insns {
         let si = *si;
         let sec_name = elf.section_name(si);
@@ -251,9 +275,15 @@ pub(crate) fn resolve_relocations(
                         0
                     };
                     if sym.shndx == SHN_UNDEF {
-                        match maps.kconfig.get(&sym.name) {
-                            Some(&(map, off)) => Fixup::MapValue { map, off },
-                            None => Fixup::Const(extern_value(&sym.name)),
+                        let ksym = if kernel && is_extern_func(&sym.name) {
+                            super::vmlinux::kernel_func_id(&sym.name)
+                        } else {
+                            None
+                        };
+                        match (maps.kconfig.get(&sym.name), ksym) {
+                            (Some(&(map, off)), _) => Fixup::MapValue { map, off },
+                            (None, Some(id)) => Fixup::KsymBtfId(id),
+                            (None, None) => Fixup::Const(extern_value(&sym.name)),
                         }
                     } else if sym.shndx >= SHN_LORESERVE {
                         Fixup::Const(sym.value)
@@ -298,7 +328,16 @@ pub(crate) fn resolve_relocations(
                         match sym.name.as_str() {
                             "memset" | "__builtin_memset" => Fixup::Builtin(Builtin::Memset),
                             "memcpy" | "__builtin_memcpy" => Fixup::Builtin(Builtin::Memcpy),
-                            _ => Fixup::ExternCall,
+                            _ if !kernel => Fixup::ExternCall,
+                            name => match super::vmlinux::kernel_func_id(name) {
+                                Some(id) => Fixup::Kfunc(id),
+                                None => {
+                                    if !externs.iter().any(|e| e == name) {
+                                        externs.push(name.to_string());
+                                    }
+                                    Fixup::UnresolvedKfunc(extern_poison_index(name))
+                                }
+                            },
                         }
                     } else if code.insns.contains_key(&target_sec) {
                         Fixup::Call {
@@ -321,7 +360,16 @@ pub(crate) fn resolve_relocations(
             code.fixups.insert((si, idx), fixup);
         }
     }
+    code.externs = externs;
     Ok(())
+}
+
+/// The `n` of an unresolved kfunc's poisoned `call 2002000000 + n`: libbpf uses the
+/// extern's index; we use a hash of its name (below 1,000,000), so that identical code
+/// calling differently named externs in different objects stays distinguishable
+/// (`elf::poison` keys messages by code).
+fn extern_poison_index(name: &str) -> u32 {
+    name.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 1_000_000
 }
 
 /// A placed piece of the linked program.
@@ -336,6 +384,8 @@ pub(crate) struct Linked {
     pub(crate) insns: Vec<RawInsn>,
     pub(crate) functions: Vec<(usize, String)>,
     pub(crate) line_info: Vec<LineInfo>,
+    /// Poisoned pcs of the linked program and their messages.
+    pub(crate) poisons: Vec<(usize, String)>,
 }
 
 /// Links the entry function `entry` (index into `code.funcs`) with everything it calls.
@@ -350,6 +400,7 @@ pub(crate) fn link_program(
         insns: Vec::new(),
         functions: Vec::new(),
         line_info: Vec::new(),
+        poisons: Vec::new(),
     };
     let mut placed: Vec<(Piece, usize)> = Vec::new();
     let mut base_of: HashMap<Piece, usize> = HashMap::new();
@@ -414,6 +465,9 @@ pub(crate) fn link_program(
             let sec_idx = func.start + k;
             let insn = out.insns[pc];
             let fixup = code.fixups.get(&(func.sec, sec_idx)).copied();
+            if let Some(m) = code.poisons.get(&(func.sec, sec_idx)) {
+                out.poisons.push((pc, m.clone()));
+            }
             // Where a call or function reference goes, as (section, insn index in section).
             let mut target: Option<(usize, i64)> = None;
             match fixup {
@@ -455,6 +509,24 @@ pub(crate) fn link_program(
                     out.insns[pc].src = PSEUDO_KFUNC_CALL;
                     out.insns[pc].imm = 0;
                     out.insns[pc].off = 0;
+                }
+                Some(Fixup::Kfunc(id)) => {
+                    out.insns[pc].src = PSEUDO_KFUNC_CALL;
+                    out.insns[pc].imm = id as i32;
+                    out.insns[pc].off = 0;
+                }
+                Some(Fixup::UnresolvedKfunc(n)) => {
+                    // libbpf's poison_kfunc_call.
+                    out.insns[pc] = RawInsn { code: CODE_CALL, dst: 0, src: 0, off: 0, imm: super::poison::POISON_CALL_KFUNC_BASE + n as i32 };
+                    let name = code.externs.iter().find(|e| extern_poison_index(e) == n).map(String::as_str).unwrap_or("?");
+                    out.poisons.push((pc, format!("kfunc '{name}' is referenced but wasn't resolved")));
+                }
+                Some(Fixup::KsymBtfId(id)) => {
+                    out.insns[pc].src = PSEUDO_BTF_ID;
+                    out.insns[pc].imm = id as i32;
+                    if let Some(n) = out.insns.get_mut(pc + 1) {
+                        n.imm = 0;
+                    }
                 }
                 None => {
                     let is_local_call = insn.code == CODE_CALL && insn.src == PSEUDO_CALL;

@@ -43,10 +43,12 @@
 
 pub mod btf;
 pub mod btf_ext;
+pub mod core;
 mod error;
 mod kconfig;
 mod link;
 mod maps;
+pub mod poison;
 mod reader;
 pub mod section_names;
 pub mod vmlinux;
@@ -70,6 +72,23 @@ fn mark_hidden_functions_static(mut raw: Vec<u8>, btf: Option<&Btf>, elf: &reade
     }
     raw
 }
+/// Applies the object's CO-RE relocations against kernel BTF (see `core.rs`); without
+/// kernel BTF (or a readable `.BTF.ext`) the compiled local offsets stay, as before.
+fn apply_core_relos(elf: &reader::ElfObject<'_>, btf: &Btf, ext: &[u8], code: &mut link::Code) {
+    let Some(kernel) = vmlinux::kernel_btf() else { return };
+    let Ok(relos) = btf_ext::parse_core_relos(ext, btf) else { return };
+    for (sec_name, recs) in &relos {
+        let Some((si, _)) = elf.section_by_name(sec_name) else { continue };
+        let Some(insns) = code.insns.get_mut(&si) else { continue };
+        for rec in recs {
+            let res = core::resolve(btf, kernel, vmlinux::kernel_types_named, rec);
+            if let Some(Some(message)) = core::patch(insns, rec.insn_idx, &res) {
+                code.poisons.insert((si, rec.insn_idx), message);
+            }
+        }
+    }
+}
+
 pub use error::LoadError;
 pub use section_names::prog_type_for_section;
 
@@ -111,11 +130,15 @@ pub fn load_object_bytes(path_label: &str, bytes: &[u8]) -> Result<Object, LoadE
 
     let maps = maps::collect_maps(file, &elf, btf.as_ref())?;
     let mut code = link::collect_code(file, &elf)?;
-    link::resolve_relocations(file, &elf, &maps, &mut code)?;
+    link::resolve_relocations(file, &elf, &maps, btf.as_ref(), &mut code)?;
+    if let (Some(btf), Some((_, ext))) = (&btf, elf.section_by_name(".BTF.ext")) {
+        apply_core_relos(&elf, btf, ext.data, &mut code);
+    }
 
     let mut programs = Vec::with_capacity(code.funcs.len());
     for (i, func) in code.funcs.iter().enumerate() {
         let linked = link::link_program(file, &elf, &code, &lines, i)?;
+        poison::register(&linked.insns, &linked.poisons);
         let section = elf.section_name(func.sec);
         let (prog_type, expected_attach_type) = prog_type_for_section(&section, path_label);
         programs.push(Program {

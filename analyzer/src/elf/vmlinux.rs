@@ -10,9 +10,10 @@
 //! **Invariant:** a missing or unreadable file is not an error: callers fall back to
 //! what they can do without kernel types (and say so in their diagnostics).
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::btf::Btf;
+use super::btf::{Btf, BtfKind};
 
 /// Where the kernel exports its BTF.
 pub const DEFAULT_PATH: &str = "/sys/kernel/btf/vmlinux";
@@ -41,6 +42,44 @@ pub fn kernel_btf() -> Option<&'static Btf> {
         .as_ref()
 }
 
+static NAME_INDEX: OnceLock<HashMap<String, Vec<u32>>> = OnceLock::new();
+
+/// The part of a BTF name before its `___flavor` suffix (libbpf's `bpf_core_essential_name_len`).
+pub fn essential_name(name: &str) -> &str {
+    // libbpf: the last `X___Y` where X and Y are not underscores; the name ends after X.
+    let b = name.as_bytes();
+    for i in (0..b.len().saturating_sub(4)).rev() {
+        if b[i] != b'_' && b.get(i + 1..i + 4) == Some(b"___") && b.get(i + 4).is_some_and(|&c| c != b'_') {
+            return &name[..i + 1];
+        }
+    }
+    name
+}
+
+/// Kernel BTF type ids by essential name (built once, on first use).
+pub fn kernel_types_named(name: &str) -> &'static [u32] {
+    let Some(btf) = kernel_btf() else { return &[] };
+    let index = NAME_INDEX.get_or_init(|| {
+        let mut m: HashMap<String, Vec<u32>> = HashMap::new();
+        for (id, t) in btf.types() {
+            if let Some(n) = btf.string_at(t.name_off).filter(|n| !n.is_empty()) {
+                m.entry(essential_name(n).to_string()).or_default().push(id);
+            }
+        }
+        m
+    });
+    index.get(essential_name(name)).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// The kernel BTF id of the FUNC named `name` (a kfunc candidate).
+pub fn kernel_func_id(name: &str) -> Option<u32> {
+    let btf = kernel_btf()?;
+    kernel_types_named(name)
+        .iter()
+        .copied()
+        .find(|&id| btf.name(id) == Some(name) && matches!(btf.type_by_id(id).map(|t| &t.kind), Some(BtfKind::Func { .. })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +92,16 @@ mod tests {
         };
         assert!(btf.len() > 1000, "vmlinux BTF has only {} types", btf.len());
         assert!(btf.find_func("bpf_map_lookup_elem").is_some() || btf.find_func("bpf_ktime_get_ns").is_some() || btf.find_func("schedule").is_some());
+        let id = kernel_func_id("tcp_reno_undo_cwnd").expect("kfunc in vmlinux");
+        assert_eq!(btf.name(id), Some("tcp_reno_undo_cwnd"));
+        assert!(kernel_types_named("task_struct___mine").iter().any(|&t| btf.name(t) == Some("task_struct")));
+    }
+
+    #[test]
+    fn essential_names_drop_flavors() {
+        assert_eq!(essential_name("task_struct___v2"), "task_struct");
+        assert_eq!(essential_name("a___b___c"), "a___b");
+        assert_eq!(essential_name("plain"), "plain");
+        assert_eq!(essential_name("ends___"), "ends___");
     }
 }

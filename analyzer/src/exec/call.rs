@@ -13,6 +13,8 @@ use lattices::Scalar;
 
 pub(crate) fn call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, target: CallTarget) -> Option<()> {
     match target {
+        // Instructions the loader poisoned as libbpf does (unresolved CO-RE relocation or kfunc).
+        CallTarget::Helper(id) if crate::elf::poison::is_poison_call(id) => super::kfunc::poisoned(cx, id),
         CallTarget::Helper(id) => helper_call(cx, s, id),
         // The call edge pushes the frame; nothing to check here but the arguments
         // the callee reads, which it checks itself.
@@ -26,10 +28,7 @@ pub(crate) fn call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, target: CallTarget) -
                 None => Some(()),
             }
         }
-        CallTarget::Kfunc { btf_id, .. } => {
-            cx.error(DiagCode::Unsupported, format!("kernel function calls are not supported yet (btf_id {btf_id})"));
-            None
-        }
+        CallTarget::Kfunc { btf_id, .. } => super::kfunc::kfunc_call(cx, s, btf_id),
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod alu;
 pub mod branch;
 pub mod call;
+mod kfunc;
 pub mod mem;
 
 use crate::diag::{DiagCode, Diagnostic};
