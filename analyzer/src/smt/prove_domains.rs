@@ -123,6 +123,7 @@ enum Obligation {
     Sync,
     Meet,
     Binop(BinOp, BitWidth),
+    Zext32,
     Outcome(Cmp, BitWidth),
     Refine(Cmp, BitWidth, bool),
     NotEncoded(&'static str),
@@ -144,7 +145,7 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 13] = [
+const NOT_ENCODED: [&str; 12] = [
     "scalar.mul",
     "scalar.div",
     "scalar.mod",
@@ -152,7 +153,6 @@ const NOT_ENCODED: [&str; 13] = [
     "scalar.smod",
     "scalar.shifts",
     "scalar.neg",
-    "scalar.zext32",
     "scalar.sext",
     "scalar.truncate",
     "scalar.bswap",
@@ -227,6 +227,7 @@ impl Obligation {
             Obligation::Sync => "scalar.sync".to_string(),
             Obligation::Meet => "scalar.meet".to_string(),
             Obligation::Binop(op, w) => format!("scalar.{}.{}", op_name(op), width_name(w)),
+            Obligation::Zext32 => "scalar.zext32".to_string(),
             Obligation::Outcome(c, w) => format!("outcome.{}.{}", cmp_name(c), width_name(w)),
             Obligation::Refine(c, w, taken) => format!(
                 "refine.{}.{}.{}",
@@ -242,7 +243,7 @@ impl Obligation {
     fn needs_sync(&self) -> bool {
         matches!(
             self,
-            Obligation::Meet | Obligation::Binop(..) | Obligation::Refine(..)
+            Obligation::Meet | Obligation::Binop(..) | Obligation::Refine(..) | Obligation::Zext32
         )
     }
 
@@ -253,6 +254,7 @@ impl Obligation {
             Obligation::Sync => sync_query(),
             Obligation::Meet => meet_query(),
             Obligation::Binop(op, w) => binop_query(op, w)?,
+            Obligation::Zext32 => zext32_query(),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
             Obligation::NotEncoded(_) => return None,
@@ -302,6 +304,7 @@ fn obligations() -> Vec<Obligation> {
             v.push(Obligation::Binop(op, w));
         }
     }
+    v.push(Obligation::Zext32);
     for w in [BitWidth::W64, BitWidth::W32] {
         for c in CMPS {
             v.push(Obligation::Outcome(c, w));
@@ -1129,6 +1132,34 @@ fn binop_query(op: BinOp, width: BitWidth) -> Option<Query> {
         )
     };
     Some(Query::split(&pre, goals, explain))
+}
+
+/// `Scalar::zext32`: x in a gives `x as u32 as u64` in `a.zext32()`
+/// (sync assumed, as for `binop`).
+fn zext32_query() -> Query {
+    use super::encode::{lo32, zext64};
+    let a = SymScalar::fresh("a");
+    let x = BV::new_const("x", 64);
+    let c = zext64(&lo32(&x));
+    let r = a.zext32(SyncMode::Assumed);
+    let pre = a.contains(&x);
+    let mut goals = vec![
+        ("a/not_bottom".to_string(), a.is_bottom().not()),
+        ("not_bottom".to_string(), r.is_bottom().not()),
+    ];
+    goals.extend(contains_goals("", &r, &c));
+    let explain = move |_: &str, m: &Model| {
+        let (sa, vx) = (mscalar(m, &a), mv(m, &x));
+        let r = sa.zext32();
+        let c = vx & 0xffff_ffff;
+        format!(
+            "zext32({}) = {} misses x={vx:#x} -> {c:#x} {}",
+            fields(&sa),
+            fields(&r),
+            verdict(!r.contains(c))
+        )
+    };
+    Query::split(&pre, goals, explain)
 }
 
 /// Memberships of the concrete result `c` in each component `binop`

@@ -488,6 +488,18 @@ impl SymScalar {
         Some(SymScalar::ite(&any_bottom, &SymScalar::bottom(), &r))
     }
 
+    /// `Scalar::zext32`: the low 32 bits zero-extended (`zext_parts` of the
+    /// 32-bit components), `BOTTOM` for a bottom input.
+    pub fn zext32(&self, mode: SyncMode) -> SymScalar {
+        let r = zext_parts(
+            &self.var_off.subreg(),
+            self.u32_range(),
+            self.s32_range(),
+            mode,
+        );
+        SymScalar::ite(&self.is_bottom(), &SymScalar::bottom(), &r)
+    }
+
     /// The concrete scalar, when every field folds to a constant.
     pub fn eval(&self) -> Option<Scalar> {
         let v = super::value_of;

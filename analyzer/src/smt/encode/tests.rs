@@ -426,3 +426,13 @@ fn tnum_shift_by_encodings_match_rust() {
         }
     }
 }
+
+#[test]
+fn scalar_zext32_encoding_matches_rust() {
+    let mut rng = Rng::new(0x2e37);
+    for _ in 0..60 {
+        let a = rand_scalar(&mut rng);
+        let sa = SymScalar::lit(&a);
+        assert_eq!(eval_scalar(&sa.zext32(SyncMode::Exact)), a.zext32(), "zext32({a:?})");
+    }
+}
