@@ -7,11 +7,11 @@
 //! precise). Concretisation: the union of the members' concretisations; the empty set
 //! is bottom. Each member's shape key is cached next to it.
 
-use super::AbsState;
+use super::{AbsState, ShapeDetail};
 use lattices::{Lattice, Thresholds};
 
 /// Most states kept apart at one program point.
-pub const MAX_DISJUNCTS: usize = 64;
+pub const MAX_DISJUNCTS: usize = 128;
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct StateSet {
@@ -53,12 +53,12 @@ impl StateSet {
         if self.states.len() <= MAX_DISJUNCTS {
             return;
         }
-        // Merge members that agree on coarser shapes first (packet ranges, then spilled
-        // pointers and references are given up), and only then everything.
-        for level in [1u8, 2] {
+        // Merge members that agree on coarser shapes first (see `ShapeDetail`), and only
+        // then everything.
+        for detail in [ShapeDetail::ZeroClass, ShapeDetail::Kinds, ShapeDetail::NoSpills, ShapeDetail::NoPktRanges, ShapeDetail::Regs] {
             let mut merged: Vec<(u64, AbsState)> = Vec::new();
             for s in std::mem::take(&mut self.states) {
-                let k = s.coarse_shape(level);
+                let k = s.shape_at(detail);
                 match merged.iter_mut().find(|(mk, m)| *mk == k && m.frames.len() == s.frames.len()) {
                     Some((_, m)) => *m = m.join(&s),
                     None => merged.push((k, s)),
@@ -66,7 +66,7 @@ impl StateSet {
             }
             self.states = merged.into_iter().map(|(_, s)| s).collect();
             if self.states.len() <= MAX_DISJUNCTS {
-                self.keys = self.states.iter().map(|s| s.shape()).collect();
+                self.rekey();
                 return;
             }
         }
@@ -81,6 +81,22 @@ impl StateSet {
         }
         self.keys = vec![acc.shape()];
         self.states.push(acc);
+    }
+
+    /// Recomputes the keys, joining members whose keys became equal.
+    fn rekey(&mut self) {
+        let states = std::mem::take(&mut self.states);
+        self.keys.clear();
+        for s in states {
+            let k = s.shape();
+            match self.keys.iter().position(|o| *o == k) {
+                Some(i) => self.states[i] = self.states[i].join(&s),
+                None => {
+                    self.keys.push(k);
+                    self.states.push(s);
+                }
+            }
+        }
     }
 }
 
@@ -131,21 +147,39 @@ impl Lattice for StateSet {
     }
 
     fn widen(&self, newer: &Self, t: &Thresholds) -> Self {
-        let mut out = self.clone();
-        for (n, k) in newer.states.iter().zip(newer.keys.iter()) {
-            if let Some(i) = out.keys.iter().position(|o| o == k) {
-                let m = &mut out.states[i];
-                if !n.leq(m) {
-                    *m = m.widen(n, t);
-                    out.keys[i] = m.shape();
+        // Widening works on `ShapeDetail::ZeroClass` groups: members kept apart only by
+        // their constants are joined first, so a loop counter's successive constants
+        // do not keep adding members.
+        let group = |set: &StateSet| -> Vec<(u64, AbsState)> {
+            let mut g: Vec<(u64, AbsState)> = Vec::new();
+            for s in &set.states {
+                let k = s.shape_at(ShapeDetail::ZeroClass);
+                match g.iter_mut().find(|(gk, m)| *gk == k && m.frames.len() == s.frames.len()) {
+                    Some((_, m)) => *m = m.join(s),
+                    None => g.push((k, s.clone())),
                 }
-            } else if !out.states.iter().any(|m| n.leq(m)) {
-                out.states.push(n.clone());
-                out.keys.push(*k);
-                out.collapse_if_needed();
+            }
+            g
+        };
+        let mut out = group(self);
+        for (k, n) in group(newer) {
+            match out.iter_mut().find(|(o, m)| *o == k && m.frames.len() == n.frames.len()) {
+                Some((_, m)) => {
+                    if !n.leq(m) {
+                        *m = m.widen(&n, t);
+                    }
+                }
+                None => {
+                    if !out.iter().any(|(_, m)| n.leq(m)) {
+                        out.push((k, n));
+                    }
+                }
             }
         }
-        out
+        let mut set = StateSet { states: out.into_iter().map(|(_, s)| s).collect(), keys: Vec::new() };
+        set.rekey();
+        set.collapse_if_needed();
+        set
     }
 
     fn narrow(&self, newer: &Self) -> Self {
@@ -159,5 +193,86 @@ impl Lattice for StateSet {
             out.states.push(n);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insn::Reg;
+    use crate::state::RegState;
+
+    fn with(r: Reg, v: RegState) -> AbsState {
+        let mut s = AbsState::entry();
+        s.set_reg(r, v);
+        s
+    }
+
+    fn range_1_to(hi: u64) -> RegState {
+        RegState::Scalar(lattices::Scalar::from_urange(1, hi))
+    }
+
+    #[test]
+    fn zero_and_error_code_stay_apart() {
+        // r8 = err ? -155 : 0 (as cilium's snat path): the two sides must not join.
+        let mut set = StateSet::single(with(Reg::R8, RegState::constant(0)));
+        assert!(set.add(with(Reg::R8, RegState::constant((-155i64) as u64))));
+        assert_eq!(set.states.len(), 2);
+        // A big non-zero constant and a non-zero range are the same zero class: joined.
+        let mut set = StateSet::single(with(Reg::R8, RegState::constant(0x1_0000_0000)));
+        assert!(set.add(with(Reg::R8, range_1_to(5))));
+        assert_eq!(set.states.len(), 1);
+    }
+
+    #[test]
+    fn small_constants_stay_apart() {
+        // off = c ? 38 : 22 (cilium's lxc path): two packet offsets.
+        let mut set = StateSet::single(with(Reg::R2, RegState::constant(22)));
+        set.add(with(Reg::R2, RegState::constant(38)));
+        assert_eq!(set.states.len(), 2);
+        assert!(set.states.iter().all(|s| s.scalar(Reg::R2).and_then(|x| x.const_value()).is_some()));
+        // Adding one of them again changes nothing.
+        assert!(!set.add(with(Reg::R2, RegState::constant(38))));
+    }
+
+    #[test]
+    fn widening_a_counter_terminates_with_few_members() {
+        // A loop head where a counter takes 0, 1, 2, ...: widening must not keep one
+        // member per constant.
+        let t = Thresholds::default();
+        let mut head = StateSet::single(with(Reg::R1, RegState::constant(0)));
+        let mut stable = false;
+        for i in 1..20u64 {
+            let mut next = head.clone();
+            next.join(&StateSet::single(with(Reg::R1, RegState::constant(i))));
+            if next.leq(&head) {
+                stable = true;
+                break;
+            }
+            head = head.widen(&next, &t);
+            assert!(head.states.len() <= 2, "{} members after {i} widenings", head.states.len());
+        }
+        assert!(stable, "widening did not stabilise");
+    }
+
+    #[test]
+    fn collapse_keeps_packet_ranges_before_constants() {
+        // 200 members differing in a constant and in a packet range: past the cap the
+        // constants are given up first, the packet ranges kept.
+        let mut set = StateSet::bottom();
+        for i in 0..200u64 {
+            let mut s = with(Reg::R1, RegState::constant(i + 1));
+            if i % 2 == 0 {
+                s.pkt_ranges.insert(5, 2);
+            }
+            set.add(s);
+        }
+        assert!(set.states.len() <= MAX_DISJUNCTS);
+        assert!(set.states.iter().any(|s| s.pkt_range(5) == 2));
+        assert!(set.states.iter().any(|s| s.pkt_range(5) == 0));
+        // Sound: every added state is still covered.
+        let mut s = with(Reg::R1, RegState::constant(7));
+        s.pkt_ranges.insert(5, 2);
+        assert!(StateSet::single(s).leq(&set));
     }
 }

@@ -66,6 +66,44 @@ pub struct PendingCallback {
     pub ret: (i64, i64),
 }
 
+/// How much of a state `StateSet` keys on, finest first: states with equal keys are
+/// joined, states with different keys kept apart (up to `MAX_DISJUNCTS`, after which
+/// coarser keys are used in this order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ShapeDetail {
+    /// Everything below, plus the value of each constant scalar register: `off = c ?
+    /// 38 : 22; len = c ? 46 : 30` keeps the two offsets paired, as the kernel's paths do.
+    Constants,
+    /// Everything below, plus whether each scalar register is 0, non-zero, or either
+    /// (`zero_class`): `r8 = err ? -22 : 0; ... if r8 != 0` keeps its correlation
+    /// with the registers and packet ranges of each side. Loop heads are widened at
+    /// this level (so a counter's constants do not unroll the loop).
+    ZeroClass,
+    /// Register kinds and nullness, spilled pointers, packet ranges, references.
+    Kinds,
+    /// Without spilled pointers.
+    NoSpills,
+    /// Without spilled pointers and packet ranges.
+    NoPktRanges,
+    /// Register kinds and nullness only.
+    Regs,
+}
+
+/// Largest constant `ShapeDetail::Constants` keeps apart (packet offsets and sizes).
+pub const SMALL_CONST: u64 = 0xffff;
+
+/// Whether a scalar is the constant 0 (0), surely non-zero (1), or either (2): the
+/// outcome of the `if rX != 0` tests programs correlate other values with.
+pub fn zero_class(s: &Scalar) -> u64 {
+    if s.umax == 0 {
+        0
+    } else if s.umin > 0 || s.u32_min > 0 {
+        1
+    } else {
+        2
+    }
+}
+
 impl AbsState {
     /// The state at program entry: R1 = ctx, R10 = fp.
     pub fn entry() -> AbsState {
@@ -120,54 +158,52 @@ impl AbsState {
     /// The shape key used by `StateSet` to decide which states to keep apart, hashed
     /// (a collision only joins two states that could have stayed apart: sound).
     pub fn shape(&self) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for x in self.shape_parts() {
-            h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
-        }
-        h
+        self.shape_at(ShapeDetail::Constants)
     }
 
-    /// Coarser shape keys used when too many states must be merged: level 1 ignores
-    /// packet ranges, level 2 also spilled pointers and references.
-    pub fn coarse_shape(&self, level: u8) -> u64 {
-        let mut parts: Vec<u64> = vec![self.frames.len() as u64];
+    /// The shape key at a given level of detail (see `ShapeDetail`), hashed.
+    pub fn shape_at(&self, detail: ShapeDetail) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut mix = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
+        mix(self.frames.len() as u64);
         for f in &self.frames {
-            parts.extend(f.regs.iter().map(|r| r.shape()));
-            if level < 2 {
+            for r in f.regs.iter() {
+                mix(r.shape());
+                if let RegState::Scalar(s) = r {
+                    match detail {
+                        ShapeDetail::Constants => mix(match s.const_value() {
+                            // Small constants (offsets, sizes, flags); error codes and
+                            // addresses only by their zero class.
+                            Some(c) if c <= SMALL_CONST => c.rotate_left(7) ^ 3,
+                            _ => zero_class(s),
+                        }),
+                        ShapeDetail::ZeroClass => mix(zero_class(s)),
+                        _ => {}
+                    }
+                }
+            }
+            // Spilled pointers too: a map pointer chosen per path lives on the stack.
+            if detail <= ShapeDetail::Kinds {
                 for (k, slot) in f.stack.slots.iter() {
                     if let StackSlot::Spill(r @ RegState::Ptr(_)) = slot {
-                        parts.push(((*k as i64 as u64) << 32) ^ r.shape());
+                        mix(((*k as i64 as u64) << 32) ^ r.shape());
                     }
                 }
             }
         }
-        if level < 2 {
-            parts.extend(self.refs.keys().map(|k| *k as u64 | (1 << 40)));
-        }
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for x in parts {
-            h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
-        }
-        h
-    }
-
-    fn shape_parts(&self) -> Vec<u64> {
-        let mut v = Vec::with_capacity(self.frames.len() * 11 + 1);
-        v.push(self.frames.len() as u64);
-        for f in &self.frames {
-            v.extend(f.regs.iter().map(|r| r.shape()));
-            // Spilled pointers too: a map pointer chosen per path lives on the stack.
-            for (k, slot) in f.stack.slots.iter() {
-                if let StackSlot::Spill(r @ RegState::Ptr(_)) = slot {
-                    v.push(((*k as i64 as u64) << 32) ^ r.shape());
-                }
+        if detail <= ShapeDetail::NoSpills {
+            // Paths that proved different packet ranges stay apart: joining them would
+            // keep only the smaller range (the kernel keeps such paths apart too).
+            for (id, r) in self.pkt_ranges.iter() {
+                mix(((*id as u64) << 20) | *r as u64 | (1 << 60));
             }
         }
-        v.extend(self.refs.keys().map(|k| *k as u64 | (1 << 40)));
-        // Paths that proved different packet ranges stay apart: joining them would
-        // keep only the smaller range (the kernel keeps such paths apart too).
-        v.extend(self.pkt_ranges.iter().map(|(id, r)| ((*id as u64) << 20) | *r as u64 | (1 << 60)));
-        v
+        if detail <= ShapeDetail::NoPktRanges {
+            for k in self.refs.keys() {
+                mix(*k as u64 | (1 << 40));
+            }
+        }
+        h
     }
 
     /// Least upper bound; both states must have the same number of frames.
