@@ -224,6 +224,23 @@ fn find_member(btf: &Btf, id: u32, name: &str, depth: u32) -> Option<(u32, u32)>
     None
 }
 
+/// True when struct `id` is `target` or embeds it at offset 0, through first members
+/// (the kernel's `btf_struct_ids_match` without strict matching: `tcp_sock` is a `sock`,
+/// is a `sock_common`).
+pub fn struct_starts_with(btf: &Btf, id: u32, target: u32) -> bool {
+    let mut cur = id;
+    for _ in 0..16 {
+        if cur == target {
+            return true;
+        }
+        let Some((_, ms, false)) = members(btf, cur) else { return false };
+        let Some(first) = ms.first().filter(|m| m.offset & 0x00ff_ffff == 0) else { return false };
+        let Some(next) = btf.resolve_modifiers(first.type_id) else { return false };
+        cur = next;
+    }
+    false
+}
+
 /// `bpf_tcp_ca_btf_struct_access`: may a `tcp_congestion_ops` program write `size`
 /// bytes at `off` of the object typed `btf_id`? Err carries the kernel's message.
 pub fn tcp_ca_write(btf: &Btf, ix: &NameIndex, btf_id: u32, off: i64, size: u32) -> Result<(), String> {
@@ -339,6 +356,10 @@ mod tests {
         assert_eq!(tcp_ca_write(btf, ix, ts, mss as i64, 4), Err(format!("no write support to tcp_sock at off {mss}")));
         let sock = ix.struct_id("sock").expect("sock");
         assert_eq!(tcp_ca_write(btf, ix, sock, 0, 4), Err("only read is supported".to_string()));
+        let sc = ix.struct_id("sock_common").expect("sock_common");
+        assert!(struct_starts_with(btf, ts, sc));
+        assert!(struct_starts_with(btf, sock, sc));
+        assert!(!struct_starts_with(btf, ix.struct_id("task_struct").expect("task"), sc));
         // task_struct->pid is a scalar, ->parent... a pointer to a struct.
         let task = ix.struct_id("task_struct").expect("task_struct");
         let (pid, _) = member_offset(btf, task, &["pid"]).expect("pid");

@@ -341,7 +341,11 @@ fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
                     cx,
                     r,
                     &v,
-                    |p| matches!(p.kind, PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock) && !p.maybe_null,
+                    |p| {
+                        (matches!(p.kind, PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock)
+                            || (kind == ArgKind::PtrToSockCommon && is_btf_sock_common(p)))
+                            && !p.maybe_null
+                    },
                     "sock",
                 )?;
                 if proto.release_arg == Some(i) {
@@ -543,6 +547,20 @@ pub fn leave_callback(s: &AbsState) -> Option<AbsState> {
     out.frames.pop();
     out.pending_callback = None;
     Some(out)
+}
+
+/// A typed kernel pointer the kernel accepts for `ARG_PTR_TO_BTF_ID_SOCK_COMMON`: a
+/// struct that starts with `struct sock_common` (`sock`, `tcp_sock`, ...), not untrusted.
+fn is_btf_sock_common(p: &crate::state::Ptr) -> bool {
+    use crate::abi::btf_access;
+    p.kind == PtrKind::BtfId
+        && p.btf_id != 0
+        && p.trust != crate::state::reg::BtfTrust::Untrusted
+        && p.off == 0
+        && p.has_fixed_off()
+        && btf_access::kernel().is_some_and(|(btf, ix)| {
+            ix.struct_id("sock_common").is_some_and(|sc| btf_access::struct_starts_with(btf, p.btf_id, sc))
+        })
 }
 
 /// `exit`: in a subprogram it returns to the caller (the Return edge pops the

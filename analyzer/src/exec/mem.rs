@@ -221,7 +221,7 @@ pub(crate) fn access(
 /// them; loads walk the struct (`btf_struct_walk`).
 fn btf_ptr_access(cx: &mut Ctx<'_, '_>, regno: Reg, p: &Ptr, off: i64, size: u32, kind: AccessKind) -> Option<Target> {
     let (btf, ix) = btf_access::kernel()?;
-    let tname = p.type_name();
+    let tname = format!("ptr_{}", btf_access::kernel_type_name(p.btf_id));
     let Some(v) = p.var.const_value() else {
         cx.error(
             DiagCode::InvalidMemAccess,

@@ -329,7 +329,12 @@ impl Ptr {
             PtrKind::Func { .. } => "func",
             PtrKind::FlowKeys => "flow_keys",
         };
-        let base = if self.kind == PtrKind::BtfId { self.btf_base_name() } else { base.to_string() };
+        if self.kind == PtrKind::BtfId {
+            // `reg_type_str`: "ptr_" with the "or_null_" postfix of BTF pointers.
+            let null = if self.maybe_null { "or_null_" } else { "" };
+            return format!("{}ptr_{null}", self.trust.prefix());
+        }
+        let base = base.to_string();
         if self.maybe_null {
             format!("{base}_or_null")
         } else {
@@ -337,11 +342,13 @@ impl Ptr {
         }
     }
 
-    /// `ptr_<struct>` with the kernel's trust prefix (`trusted_ptr_task_struct`); `ptr_`
-    /// for untyped pointers.
-    fn btf_base_name(&self) -> String {
+    /// The log name of a BTF pointer, as `print_verifier_state` writes it: the trust
+    /// prefix, `ptr_`, `or_null_` when it may be NULL, then the struct's name
+    /// (`trusted_ptr_or_null_task_struct`); `ptr_` for untyped pointers.
+    fn btf_log_name(&self) -> String {
         let name = if self.btf_id == 0 { String::new() } else { crate::abi::btf_access::kernel_type_name(self.btf_id) };
-        format!("{}ptr_{name}", self.trust.prefix())
+        let null = if self.maybe_null { "or_null_" } else { "" };
+        format!("{}ptr_{null}{name}", self.trust.prefix())
     }
 }
 
@@ -385,8 +392,11 @@ impl fmt::Display for RegDisplay<'_> {
                     PtrKind::Func { .. } => "func",
                     PtrKind::FlowKeys => "flow_keys",
                 };
-                let name = if p.kind == PtrKind::BtfId { p.btf_base_name() } else { name.to_string() };
-                write!(f, "{name}{}(", if p.maybe_null { "_or_null" } else { "" })?;
+                if p.kind == PtrKind::BtfId {
+                    write!(f, "{}(", p.btf_log_name())?;
+                } else {
+                    write!(f, "{name}{}(", if p.maybe_null { "_or_null" } else { "" })?;
+                }
                 let mut parts: Vec<String> = Vec::new();
                 if p.id != 0 {
                     parts.push(format!("id={}", p.id));
