@@ -142,7 +142,6 @@ fn an_accepted_program_is_checked_at_every_step() {
 /// is past the 64 proven bytes. Fix (state/reg.rs `RegState::combine`, owned by the state
 /// module): a join of packet pointers whose ids or fixed offsets differ gets `STALE_ID`.
 #[test]
-#[ignore = "fails until RegState::combine stops joining packet pointers of different offsets into a ranged id"]
 fn joined_packet_pointers_do_not_inherit_the_data_range() {
     let obj = object_from_text(
         "r2 = *(u32 *)(r1 +0)\nr3 = *(u32 *)(r1 +4)\nr5 = *(u32 *)(r1 +12)\nr4 = r2\nr4 += 64\n\

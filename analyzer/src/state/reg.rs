@@ -52,6 +52,11 @@ pub enum PtrKind {
 }
 
 impl PtrKind {
+    /// Packet pointers (`pkt`, `pkt_meta`), whose id keys a proven range.
+    pub fn is_packet(self) -> bool {
+        matches!(self, PtrKind::Pkt | PtrKind::PktMeta)
+    }
+
     /// Kinds a helper may return as NULL (so NULL joined with them keeps the kind).
     pub fn nullable(self) -> bool {
         matches!(
@@ -108,6 +113,31 @@ impl BtfTrust {
             BtfTrust::Plain => "",
             BtfTrust::Untrusted => "untrusted_",
         }
+    }
+}
+
+/// The id of the join of two pointers of the same kind whose joined offset is `off + var`.
+///
+/// For most pointers id 0 means "no identity" (no NULL-check or reference correlation), so
+/// differing ids join to 0. Packet pointers differ: id 0 is `data` itself, and the range
+/// proven for an id is relative to the pointer's base plus its variable part, which every
+/// pointer sharing the id has in common (adding a variable to a packet pointer gives a new
+/// id, as in the kernel). A joined packet pointer keeps its id only if that stays true,
+/// i.e. both sides had the same id, fixed offset and variable part; otherwise it gets
+/// [`STALE_ID`](crate::exec::STALE_ID) (range 0), never 0, which would inherit `data`'s
+/// range (a soundness bug found by the stack-aware soundness run, gen_1006).
+fn joined_id(a: &Ptr, b: &Ptr, off: i32, var: &Scalar) -> u32 {
+    if a.kind.is_packet() {
+        let same_origin = a.id == b.id && a.off == b.off && b.off == off && a.var == b.var && a.var == *var;
+        if same_origin {
+            a.id
+        } else {
+            crate::exec::STALE_ID
+        }
+    } else if a.id == b.id {
+        a.id
+    } else {
+        0
     }
 }
 
@@ -263,7 +293,7 @@ impl RegState {
                     maybe_null: a.maybe_null || b.maybe_null,
                     off,
                     var,
-                    id: if a.id == b.id { a.id } else { 0 },
+                    id: joined_id(a, b, off, &var),
                     ref_obj_id: if a.ref_obj_id == b.ref_obj_id { a.ref_obj_id } else { 0 },
                     // Different pointee types: an untyped (read-only) BTF pointer.
                     btf_id: if a.btf_id == b.btf_id { a.btf_id } else { 0 },
@@ -294,7 +324,7 @@ impl RegState {
             (Ptr(a), Ptr(b)) => {
                 a.kind == b.kind
                     && (!a.maybe_null || b.maybe_null)
-                    && (b.id == 0 || a.id == b.id)
+                    && (a.id == b.id || if a.kind.is_packet() { b.id == crate::exec::STALE_ID } else { b.id == 0 })
                     && a.ref_obj_id == b.ref_obj_id
                     && (b.btf_id == 0 || a.btf_id == b.btf_id)
                     && a.trust <= b.trust
