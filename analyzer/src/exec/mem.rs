@@ -619,3 +619,65 @@ pub(crate) fn ld_abs(cx: &mut Ctx<'_, '_>, s: &mut AbsState, size: Size, src: Op
     s.set_reg(Reg::R0, RegState::Scalar(Scalar::unknown().truncate(size.bytes())));
     Some(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{step, Env};
+    use crate::abi::btf_ctx::{ArgType, AttachScope, BtfCtx, WriteRule};
+    use crate::insn::{Insn, Reg, Size};
+    use crate::prog_type::{AttachType, ProgType};
+    use crate::state::{AbsState, RegState};
+
+    fn env(insns: &[Insn]) -> Env<'_> {
+        Env {
+            prog_type: ProgType::Tracing,
+            attach: Some(AttachType::TraceIter),
+            maps: &[],
+            insns,
+            allow_uninit_stack: true,
+            gpl: true,
+            intrinsics: Vec::new(),
+            inner_maps: Vec::new(),
+            global_funcs: Vec::new(),
+            is_global_entry: false,
+        }
+    }
+
+    #[test]
+    fn typed_ctx_arg_or_null_must_be_checked_and_writes_are_refused() {
+        let Some((_, ix)) = crate::abi::btf_access::kernel() else {
+            eprintln!("skipped: no kernel BTF");
+            return;
+        };
+        let task = ix.struct_id("task_struct").expect("task_struct");
+        let (pid, _) = crate::abi::btf_access::member_offset(crate::elf::vmlinux::kernel_btf().expect("btf"), task, &["pid"]).expect("pid");
+        let insns = [
+            Insn::Ldx { size: Size::DW, sign_ext: false, dst: Reg(1), src: Reg(1), off: 8 },
+            Insn::Ldx { size: Size::W, sign_ext: false, dst: Reg(2), src: Reg(1), off: pid as i16 },
+            Insn::St { size: Size::W, dst: Reg(1), off: pid as i16, imm: 1 },
+        ];
+        let e = env(&insns);
+        let _scope = AttachScope::enter(Some(BtfCtx {
+            args: vec![ArgType::Scalar, ArgType::Ptr { btf_id: task, maybe_null: true, trusted: true }],
+            write_rule: WriteRule::ReadOnly,
+            void_ret: false,
+        }));
+        let s1 = step(&e, &AbsState::entry(), 0).out.expect("ctx load");
+        let r1 = *s1.reg(Reg(1));
+        let p = r1.as_ptr().expect("pointer");
+        assert!(p.maybe_null && p.btf_id == task, "{r1:?}");
+        assert_eq!(p.type_name(), "trusted_ptr_or_null_");
+        // Unchecked: refused with the kernel's words.
+        let st = step(&e, &s1, 1);
+        assert!(st.out.is_none());
+        assert_eq!(st.diags.first().map(|d| d.message.clone()), Some("R1 invalid mem access 'trusted_ptr_or_null_'".to_string()));
+        // After a NULL check (as the branch refinement leaves it): a scalar field read.
+        let mut s2 = s1.clone();
+        s2.set_reg(Reg(1), RegState::btf_ptr_with(task, crate::state::reg::BtfTrust::Trusted));
+        let ok = step(&e, &s2, 1).out.expect("checked read");
+        assert!(matches!(ok.reg(Reg(2)), RegState::Scalar(_)));
+        let w = step(&e, &s2, 2);
+        assert!(w.out.is_none());
+        assert!(w.diags.iter().any(|d| d.message.contains("only read is supported")));
+    }
+}
