@@ -50,6 +50,19 @@ impl Machine<'_> {
         self.set_reg(Reg::R0, ConcreteValue::Scalar(v))
     }
 
+    /// A kfunc call: the interpreter has no BTF prototypes, so R0 is a fresh kernel object (what
+    /// pointer-returning kfuncs such as `bpf_skb_ct_lookup` give; an abstract scalar result
+    /// contains a kernel object pointer, see `soundness::contains`), or NULL when the next
+    /// `helper_returns` value is 0.
+    pub(super) fn call_kfunc(&mut self) -> Result<(), Fault> {
+        let v = match self.pop_return() {
+            Some(0) => ConcreteValue::Scalar(0),
+            _ => ConcreteValue::Ptr { region: Region::Kernel { id: self.mem.fresh_kernel_id() }, off: 0 },
+        };
+        self.clobber_caller_saved();
+        self.set_reg(Reg::R0, v)
+    }
+
     fn arg_fault(i: usize, what: &str, v: ConcreteValue) -> Fault {
         Fault::new(FaultKind::BadHelperArg, format!("R{} type={v} expected={what}", i + 1))
     }

@@ -204,7 +204,7 @@ impl<'a> Machine<'a> {
                 return Ok(Flow::Next(target as usize));
             }
             Insn::Call(CallTarget::Helper(id)) => self.call_helper(id)?,
-            Insn::Call(CallTarget::Kfunc { .. }) => self.call_unknown()?,
+            Insn::Call(CallTarget::Kfunc { .. }) => self.call_kfunc()?,
             Insn::Exit => return self.exit(),
             Insn::LdImm64 { dst, src, imm, next_imm } => {
                 let v = self.ld_imm64(pc, src, imm, next_imm)?;

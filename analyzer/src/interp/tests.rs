@@ -541,3 +541,17 @@ fn random_inputs_leave_readonly_data_alone() {
     }
     assert!(writable_entries > 0, "the hash map never got an entry");
 }
+
+/// Kfunc calls return a kernel object (pointer-returning kfuncs acquire one), or NULL when the
+/// next helper result is 0.
+#[test]
+fn kfunc_calls_return_kernel_objects_or_null() {
+    let text = "call bpf_skb_ct_lookup#1234\nr1 = r0\nr0 = 0\nif r1 == 0 goto pc+1\nr0 = 1\nexit";
+    let p = program(text, ProgType::SchedCls);
+    let limits = InterpLimits { record_trace: true, ..InterpLimits::default() };
+    let e = run(&p, &input(), &limits);
+    assert!(matches!(e.trace.first().map(|t| t.regs[0]), Some(ConcreteValue::Ptr { region: Region::Kernel { .. }, off: 0 })));
+    assert_eq!(e.outcome, Outcome::Exit(1));
+    let null = ConcreteInput { helper_returns: vec![0], ..input() };
+    assert_eq!(run(&p, &null, &limits).outcome, Outcome::Exit(0));
+}
