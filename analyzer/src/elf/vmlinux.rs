@@ -80,6 +80,17 @@ pub fn kernel_func_id(name: &str) -> Option<u32> {
         .find(|&id| btf.name(id) == Some(name) && matches!(btf.type_by_id(id).map(|t| &t.kind), Some(BtfKind::Func { .. })))
 }
 
+/// The name of kernel BTF FUNC `btf_id` (for printing kfunc calls as the kernel does:
+/// `call bpf_skb_ct_lookup#65660`).
+pub fn kernel_func_name(btf_id: i32) -> Option<&'static str> {
+    let btf = kernel_btf()?;
+    let id = u32::try_from(btf_id).ok()?;
+    match btf.type_by_id(id)?.kind {
+        BtfKind::Func { .. } => btf.name(id),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +105,8 @@ mod tests {
         assert!(btf.find_func("bpf_map_lookup_elem").is_some() || btf.find_func("bpf_ktime_get_ns").is_some() || btf.find_func("schedule").is_some());
         let id = kernel_func_id("tcp_reno_undo_cwnd").expect("kfunc in vmlinux");
         assert_eq!(btf.name(id), Some("tcp_reno_undo_cwnd"));
+        assert_eq!(kernel_func_name(id as i32), Some("tcp_reno_undo_cwnd"));
+        assert_eq!(kernel_func_name(-1), None);
         assert!(kernel_types_named("task_struct___mine").iter().any(|&t| btf.name(t) == Some("task_struct")));
     }
 
