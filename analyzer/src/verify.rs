@@ -10,7 +10,7 @@ use crate::cfg::{build_cfg, CfgConfig};
 use crate::diag::{DiagCode, Diagnostic};
 use crate::exec::Env;
 use crate::fixpoint::{solve, Budget, WideningPolicy};
-use crate::insn::{decode, print::print_insn, Insn, Operand};
+use crate::insn::{decode, print::print_log_insn, Insn, Operand};
 use crate::object::{LineInfo, Object, Program};
 use crate::state::disjunct::StateSet;
 use crate::state::reg::RegDisplay;
@@ -30,6 +30,10 @@ pub struct Config {
     /// Keep the per-instruction states (for level-2 logs and JSON).
     pub collect_states: bool,
     pub widening: WideningPolicy,
+    /// Most live heap bytes the analysis of one program may hold (its thread's allocations
+    /// since the start of its fixpoint); enforced only when the binary installs
+    /// [`crate::fixpoint::mem_budget::CountingAlloc`] as its global allocator.
+    pub max_memory: Option<u64>,
 }
 
 impl Default for Config {
@@ -39,6 +43,7 @@ impl Default for Config {
             timeout: Some(Duration::from_secs(10)),
             collect_states: false,
             widening: WideningPolicy::default(),
+            max_memory: Some(2 << 30),
         }
     }
 }
@@ -419,6 +424,8 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
         r.error = Some(format!("no program #{index}"));
         return (r, Vec::new());
     };
+    // Typed ctx arguments (tp_btf, fentry, lsm, iter, struct_ops) for this program.
+    let _btf_ctx = crate::abi::btf_ctx::AttachScope::for_program(obj, prog);
     verify_linked(obj, prog, config, None)
 }
 
@@ -442,7 +449,7 @@ fn verify_linked(
             return (res, Vec::new());
         }
     };
-    res.insn_text = (0..prog.insns.len()).map(|pc| print_insn(&prog.insns, pc)).collect();
+    res.insn_text = (0..prog.insns.len()).map(|pc| print_log_insn(&prog.insns, pc)).collect();
     let intrinsics: Vec<(usize, crate::exec::Intrinsic)> = prog
         .functions
         .iter()
@@ -485,12 +492,24 @@ fn verify_linked(
         live: crate::liveness::live_in(&insns),
         entry: as_global.map(crate::global_funcs::entry_state).unwrap_or_else(AbsState::entry),
     };
+    let _mem = crate::fixpoint::mem_budget::limit_scope(config.max_memory);
     let budget = Budget {
         max_node_visits: config.max_node_visits,
         deadline: config.timeout.map(|t| start + t),
     };
     let fix = match solve(&cfg.graph, cfg.entry, &cfg.wto, &analysis, &config.widening, &budget) {
         Ok(f) => f,
+        Err(crate::fixpoint::FixpointError::MemoryLimit { bytes, visits }) => {
+            // Our limit, not the program's fault: no verdict.
+            res.verdict = Verdict::Error;
+            res.error = Some(format!(
+                "memory limit of {} MiB exceeded ({} MiB) after {visits} block visits",
+                config.max_memory.unwrap_or(0) >> 20,
+                bytes >> 20
+            ));
+            res.stats.time = start.elapsed();
+            return (res, Vec::new());
+        }
         Err(crate::fixpoint::FixpointError::DeadlinePassed { visits }) => {
             // Our limit, not the program's fault: no verdict.
             res.verdict = Verdict::Error;

@@ -149,3 +149,18 @@ fn live_bytes_follow_allocations_on_this_thread() {
     drop(v);
     assert!(mem_budget::live_bytes() - before < 1 << 10, "freed bytes are subtracted");
 }
+
+/// The limit reaches a real verification through `verify::Config::max_memory`: a limit of one
+/// byte gives verdict `error` with the reason, the default limit the corpus verdict.
+#[test]
+fn verify_config_memory_limit_gives_an_error_verdict() {
+    use analyzer::verify::{verify_program, Config, Verdict};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/loops/bounded_sum.o");
+    let obj = analyzer::elf::load_object(&path).expect("corpus object loads");
+    let tiny = Config { max_memory: Some(1), ..Config::default() };
+    let r = verify_program(&obj, 0, &tiny);
+    assert_eq!(r.verdict, Verdict::Error, "{:?}", r.error);
+    assert!(r.error.as_deref().is_some_and(|e| e.contains("memory limit")), "{:?}", r.error);
+    let r = verify_program(&obj, 0, &Config::default());
+    assert_eq!(r.verdict, Verdict::Accepted, "{:?} {:?}", r.error, r.diagnostics);
+}

@@ -25,6 +25,8 @@ pub(crate) struct Options {
     pub timings: bool,
     pub table: bool,
     pub smt: crate::SmtMode,
+    /// Per-program memory limit in MiB (0: none).
+    pub memory_limit: u64,
 }
 
 /// A program to analyse: object index and program index.
@@ -59,6 +61,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let config = Config {
         collect_states: o.log_level >= 1 || o.format != Format::Text,
         timeout: Some(Duration::from_secs_f64(o.timeout.max(0.0))),
+        max_memory: (o.memory_limit > 0).then(|| o.memory_limit << 20),
         ..Config::default()
     };
     let bar = if std::io::stderr().is_terminal() && jobs.len() > 1 {

@@ -9,6 +9,9 @@ mod cmd_snapshot;
 mod cmd_soundness;
 mod cmd_verify;
 
+#[global_allocator]
+static ALLOC: analyzer::fixpoint::mem_budget::CountingAlloc = analyzer::fixpoint::mem_budget::CountingAlloc;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,9 +36,14 @@ pub(crate) enum Format {
 pub(crate) enum SmtMode {
     /// Report the domains' diagnostics as they are.
     Off,
-    /// Ask Z3 about each diagnostic: drop proved false alarms, attach counterexamples
-    /// (replayed in the concrete interpreter) to real ones.
+    /// The kernel's view: Z3 decides the diagnostics in pc order until the first one it does
+    /// not prove a false alarm (that first error gets a counterexample replayed in the concrete
+    /// interpreter); proved alarms are dropped, a program whose every alarm is proved is
+    /// accepted. 2 s per query.
     Discharge,
+    /// Every obligation: each diagnostic is proved a false alarm, given a replayed
+    /// counterexample, or left unknown; 20 s per query, more paths, deeper unrolling.
+    Full,
 }
 
 #[derive(Subcommand)]
@@ -64,10 +72,14 @@ enum Command {
         /// Also print the live kernel's verdict (needs root); tab-separated table.
         #[arg(long)]
         table: bool,
-        /// SMT discharge of the diagnostics (off by default: a proved false alarm can
-        /// still be a program the kernel rejects by its typing rules).
+        /// SMT discharge of the diagnostics: off (the domains' verdict), discharge (the first
+        /// error, after the false alarms before it) or full (every diagnostic). Off by default:
+        /// a proved false alarm can still be a program the kernel rejects by its typing rules.
         #[arg(long, value_enum, default_value_t = SmtMode::Off)]
         smt: SmtMode,
+        /// Per-program memory limit in MiB (0: none); a program over it gets verdict `error`.
+        #[arg(long, default_value_t = 2048)]
+        memory_limit: u64,
     },
     /// List programs and maps, and disassemble in the kernel's syntax with source lines.
     Dump {
@@ -157,8 +169,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Verify { paths, log_level, format, jobs, timeout, prog, timings, table, smt } => {
-            cmd_verify::run(&cmd_verify::Options { paths, log_level, format, jobs, timeout, prog, timings, table, smt })
+        Command::Verify { paths, log_level, format, jobs, timeout, prog, timings, table, smt, memory_limit } => {
+            cmd_verify::run(&cmd_verify::Options { paths, log_level, format, jobs, timeout, prog, timings, table, smt, memory_limit })
         }
         Command::Dump { file, prog } => cmd_dump::run(&file, prog.as_deref()),
         Command::Kernel { file, prog, log_level } => cmd_kernel::run(&file, prog.as_deref(), log_level),

@@ -51,8 +51,13 @@ fn cases() -> BTreeMap<(String, String), (String, String)> {
 /// Cases where our verdict is wrong today, as `(object, program, why)`: their predicted
 /// agreement is today's (our verdict flipped), so this test keeps asserting the current
 /// behaviour; when the analyzer gets one right the test fails and the entry must be removed.
-/// Empty since the termination analysis rejects the corpus' infinite loops.
-const KNOWN_WRONG: &[(&str, &str, &str)] = &[];
+/// (`smt = ...` cases' `bpfcheck` key describes the run with SMT on; this test runs without
+/// it, so cases wrong even without SMT are listed here.)
+const KNOWN_WRONG: &[(&str, &str, &str)] = &[(
+    "smt/two_counters.o",
+    "two_counters",
+    "no ranking function for two counters walking towards each other (see its .case)",
+)];
 
 fn bpfcheck(args: &[&str], dir: &Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_bpfcheck"))

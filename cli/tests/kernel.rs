@@ -91,7 +91,7 @@ fn printed_instructions_match_the_kernel_log() {
             if li.text.starts_with("(18)") {
                 continue;
             }
-            let ours = analyzer::insn::print_insn(&prog.insns, li.pc);
+            let ours = analyzer::insn::print::print_log_insn(&prog.insns, li.pc);
             compared += 1;
             if ours != li.text {
                 diffs.push(format!("{} pc {}: kernel `{}` ours `{}`", case.display(), li.pc, li.text, ours));

@@ -72,6 +72,25 @@ pub fn print_insn(raw: &[RawInsn], pc: usize) -> String {
     InsnPrinter::kernel().print(raw, pc)
 }
 
+/// Names kfunc calls (module-less, `off == 0`) by their function in the running kernel's
+/// BTF, as the verifier's `cb_call` does in its log (`call bpf_skb_ct_lookup#65660`).
+pub struct KernelFuncNames;
+
+impl InsnNames for KernelFuncNames {
+    fn call_name(&self, insn: &RawInsn) -> Option<String> {
+        if insn.src != BPF_PSEUDO_KFUNC_CALL || insn.off != 0 {
+            return None;
+        }
+        crate::elf::vmlinux::kernel_func_name(insn.imm).map(str::to_string)
+    }
+}
+
+/// The verifier log's text of the instruction at `pc`: [`print_insn`] with kfuncs named
+/// from kernel BTF ([`KernelFuncNames`]).
+pub fn print_log_insn(raw: &[RawInsn], pc: usize) -> String {
+    InsnPrinter::kernel().with_names(&KernelFuncNames).print(raw, pc)
+}
+
 /// Prints a whole program, one `{pc}: {text}` line per instruction (LD_IMM64 tails skipped).
 pub fn print_program(raw: &[RawInsn]) -> String {
     InsnPrinter::kernel().print_program(raw)
