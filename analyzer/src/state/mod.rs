@@ -205,7 +205,17 @@ impl AbsState {
         }
         h
     }
+}
 
+/// The id a join gives the packet pointer in register `ri` of frame `fi` when the joined
+/// pointers had different ids or offsets (see `AbsState::rebase_joined_packet_pointers`):
+/// above every id `Ctx::fresh_id` hands out (`pc + 1 | depth << 24`, depth <= 8), below
+/// the `pkt_meta` bit (31) and `STALE_ID`.
+pub fn joined_pkt_id(fi: usize, ri: usize) -> u32 {
+    0x7000_0000 | ((fi as u32 & 0xff) << 8) | (ri as u32 & 0xff)
+}
+
+impl AbsState {
     /// Least upper bound; both states must have the same number of frames.
     pub fn join(&self, o: &AbsState) -> AbsState {
         self.combine(o, |a, b| a.join(b), |a, b| a.join(b))
@@ -257,7 +267,73 @@ impl AbsState {
             (Some(a), None) | (None, Some(a)) => Some(a.clone()),
             _ => None,
         };
-        AbsState { frames, pkt_ranges, refs, pending_callback }
+        let mut out = AbsState { frames, pkt_ranges, refs, pending_callback };
+        out.rebase_joined_packet_pointers(self, o);
+        out
+    }
+
+    /// Gives packet pointers that a join could not keep on their id a range of their own.
+    ///
+    /// A packet pointer's range is proven for its id, relative to the id's base (every pointer
+    /// with that id has the same variable part), so `RegState::combine` gives a join of two
+    /// packet pointers with different ids or fixed offsets `STALE_ID` (range 0). Here, knowing
+    /// both states, such a register gets an id of its own, [`joined_pkt_id`] of its frame and
+    /// register, with the bytes both sides had proven from the pointer's own address onwards:
+    /// `min(range_a - off_a, range_b - off_b) + off` (e.g. `data + 2` with r=64 joined with
+    /// `data + 60` with r=64 is `pkt(id=J, off=0, var=[2, 60], r=4)`). The id is the same at
+    /// every join of that register, so fixpoints converge (ranges only shrink); it is used only
+    /// if no other register, spilled pointer or saved callback register of either state holds
+    /// it, since two pointers with different bases must never share a ranged id.
+    fn rebase_joined_packet_pointers(&mut self, a: &AbsState, b: &AbsState) {
+        let stale = crate::exec::STALE_ID;
+        for fi in 0..self.frames.len() {
+            for ri in 0..self.frames[fi].regs.len() {
+                let RegState::Ptr(joined) = self.frames[fi].regs[ri] else { continue };
+                if !joined.kind.is_packet() || joined.id != stale {
+                    continue;
+                }
+                let (Some(RegState::Ptr(pa)), Some(RegState::Ptr(pb))) = (
+                    a.frames.get(fi).map(|f| &f.regs[ri]),
+                    b.frames.get(fi).map(|f| &f.regs[ri]),
+                ) else {
+                    continue;
+                };
+                if pa.kind != joined.kind || pb.kind != joined.kind {
+                    continue;
+                }
+                let j = joined_pkt_id(fi, ri);
+                if a.holds_pkt_id_elsewhere(j, fi, ri) || b.holds_pkt_id_elsewhere(j, fi, ri) {
+                    continue;
+                }
+                let rel = |st: &AbsState, p: &Ptr| -> i64 {
+                    if p.id == stale {
+                        return 0;
+                    }
+                    st.pkt_range(crate::exec::range_key(p)) as i64 - p.off as i64
+                };
+                let mut rebased = joined;
+                rebased.id = j;
+                let key = crate::exec::range_key(&rebased);
+                let range = rel(a, pa).min(rel(b, pb)) + joined.off as i64;
+                self.pkt_ranges.remove(&key);
+                if range > 0 && rel(a, pa) > 0 && rel(b, pb) > 0 {
+                    self.pkt_ranges.insert(key, u32::try_from(range).unwrap_or(u32::MAX));
+                }
+                self.frames[fi].regs[ri] = RegState::Ptr(rebased);
+            }
+        }
+    }
+
+    /// Whether a packet pointer with id `id` is held anywhere but register `ri` of frame `fi`.
+    fn holds_pkt_id_elsewhere(&self, id: u32, fi: usize, ri: usize) -> bool {
+        let is_id = |r: &RegState| matches!(r, RegState::Ptr(p) if p.kind.is_packet() && p.id == id);
+        self.frames.iter().enumerate().any(|(f, fr)| {
+            fr.regs.iter().enumerate().any(|(r, reg)| (f, r) != (fi, ri) && is_id(reg))
+                || fr.stack.slots.values().any(|s| matches!(s, StackSlot::Spill(r) if is_id(r)))
+        }) || self
+            .pending_callback
+            .as_ref()
+            .is_some_and(|pc| pc.args.iter().chain(pc.saved.iter()).any(is_id))
     }
 
     pub fn leq(&self, o: &AbsState) -> bool {
