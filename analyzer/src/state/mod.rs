@@ -379,3 +379,63 @@ impl AbsState {
         self.reg(r).as_scalar().copied()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::STALE_ID;
+
+    fn pkt(id: u32, off: i32) -> RegState {
+        let mut p = Ptr::new(PtrKind::Pkt);
+        p.id = id;
+        p.off = off;
+        RegState::Ptr(p)
+    }
+
+    fn with(regs: &[(u8, RegState)], ranges: &[(u32, u32)]) -> AbsState {
+        let mut s = AbsState::entry();
+        for (r, v) in regs {
+            s.set_reg(Reg(*r), *v);
+        }
+        for (id, r) in ranges {
+            s.pkt_ranges.insert(*id, *r);
+        }
+        s
+    }
+
+    #[test]
+    fn joined_packet_pointers_keep_the_bytes_both_sides_proved() {
+        // data + 2 and data + 60, 64 bytes proven from data: 4 bytes from either pointer.
+        let a = with(&[(4, pkt(0, 2))], &[(0, 64)]);
+        let b = with(&[(4, pkt(0, 60))], &[(0, 64)]);
+        let j = a.join(&b);
+        let RegState::Ptr(p) = *j.reg(Reg(4)) else { panic!("a pointer: {:?}", j.reg(Reg(4))) };
+        assert_eq!(p.id, joined_pkt_id(0, 4));
+        assert_eq!((p.off, p.var.umin, p.var.umax), (0, 2, 60));
+        assert_eq!(j.pkt_range(p.id), 4);
+        // data's own range is untouched, and joining again is stable (a fixpoint).
+        assert_eq!(j.pkt_range(0), 64);
+        assert_eq!(j.join(&b), j);
+    }
+
+    #[test]
+    fn a_joined_id_held_elsewhere_is_not_reused() {
+        // R5 already holds the id R4 would get: R4 must go stale (range 0), not share it.
+        let j_id = joined_pkt_id(0, 4);
+        let a = with(&[(4, pkt(0, 2)), (5, pkt(j_id, 0))], &[(0, 64), (j_id, 64)]);
+        let b = with(&[(4, pkt(0, 60)), (5, pkt(j_id, 0))], &[(0, 64), (j_id, 64)]);
+        let j = a.join(&b);
+        let RegState::Ptr(p) = *j.reg(Reg(4)) else { panic!() };
+        assert_eq!(p.id, STALE_ID);
+        assert_eq!(j.pkt_range(j_id), 64, "R5's range is kept");
+    }
+
+    #[test]
+    fn one_side_without_range_gives_no_range() {
+        let a = with(&[(4, pkt(0, 2))], &[(0, 64)]);
+        let b = with(&[(4, pkt(0, 60))], &[]);
+        let j = a.join(&b);
+        let RegState::Ptr(p) = *j.reg(Reg(4)) else { panic!() };
+        assert_eq!(j.pkt_range(crate::exec::range_key(&p)), 0);
+    }
+}
