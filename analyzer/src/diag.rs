@@ -41,6 +41,8 @@ pub enum DiagCode {
     MapHelperMismatch,
     /// Acquired reference not released on some path, or used after release.
     Reference,
+    /// `bpf_spin_lock` misuse: exit or a call inside the locked region, unbalanced unlock.
+    Lock,
     /// Division or shift by an immediate the kernel rejects.
     InvalidImmediate,
     /// An instruction the analyzer does not support yet (rejected: never assumed safe).
@@ -73,6 +75,7 @@ impl DiagCode {
             HelperUnavailable => "helper_unavailable",
             MapHelperMismatch => "map_helper_mismatch",
             Reference => "reference",
+            Lock => "lock",
             InvalidImmediate => "invalid_immediate",
             Unsupported => "unsupported",
             Termination => "termination",

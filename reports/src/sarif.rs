@@ -41,6 +41,7 @@ pub fn rule_description(code: DiagCode) -> &'static str {
         HelperUnavailable => "Unknown helper, or helper not allowed for this program type",
         MapHelperMismatch => "Map type incompatible with the helper",
         Reference => "Acquired reference leaked or used after release",
+        Lock => "bpf_spin_lock misuse (call or exit inside the locked region, unbalanced unlock)",
         InvalidImmediate => "Division or shift by an immediate the kernel rejects",
         Unsupported => "Instruction not supported by the analyzer (never assumed safe)",
         Termination => "Loop not proven to terminate",

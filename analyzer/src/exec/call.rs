@@ -12,9 +12,24 @@ use crate::state::{AbsState, Frame, Ptr, PtrKind, RegState, StackByte};
 use lattices::Scalar;
 
 pub(crate) fn call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, target: CallTarget) -> Option<()> {
+    // Inside a `bpf_spin_lock`-ed region only `bpf_spin_unlock` and bpf-to-bpf calls are
+    // allowed (the kernel's `do_check`, before any argument check).
+    let helper_in_lock = match target {
+        CallTarget::Helper(id) => id != BPF_FUNC_SPIN_UNLOCK,
+        CallTarget::Kfunc { .. } => true,
+        CallTarget::Local(_) => false,
+    };
+    if helper_in_lock && !s.lock.is_free() {
+        cx.error(DiagCode::Lock, "function calls are not allowed while holding a lock");
+        return None;
+    }
     match target {
         // Instructions the loader poisoned as libbpf does (unresolved CO-RE relocation or kfunc).
         CallTarget::Helper(id) if crate::elf::poison::is_poison_call(id) => super::kfunc::poisoned(cx, id),
+        CallTarget::Helper(id @ (BPF_FUNC_SPIN_LOCK | BPF_FUNC_SPIN_UNLOCK)) => {
+            spin_lock(cx, s, id)?;
+            helper_call(cx, s, id)
+        }
         CallTarget::Helper(id) => helper_call(cx, s, id),
         // The call edge pushes the frame; nothing to check here but the arguments
         // the callee reads, which it checks itself.
@@ -200,6 +215,47 @@ fn expect_kind(cx: &mut Ctx<'_, '_>, r: Reg, v: &RegState, ok: impl Fn(&Ptr) -> 
             None
         }
     }
+}
+
+/// Helper ids of `bpf_spin_lock` and `bpf_spin_unlock`.
+const BPF_FUNC_SPIN_LOCK: i32 = 93;
+const BPF_FUNC_SPIN_UNLOCK: i32 = 94;
+
+/// `process_spin_lock`: the argument must point at 4 writable bytes inside a map value;
+/// lock takes it (only one lock at a time), unlock releases the lock held.
+fn spin_lock(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
+    let map = match cx.read(s, Reg::R1)? {
+        RegState::Ptr(Ptr { kind: PtrKind::MapValue { map }, maybe_null: false, .. }) => map,
+        v => {
+            let name = match v {
+                RegState::Ptr(p) => p.type_name(),
+                _ => "scalar".to_string(),
+            };
+            cx.error(DiagCode::HelperArgument, format!("R1 type={name} expected=map_value"));
+            return None;
+        }
+    };
+    access(cx, s, Reg::R1, 0, 4, AccessKind::Write)?;
+    if id == BPF_FUNC_SPIN_LOCK {
+        if !s.lock.is_free() {
+            cx.error(DiagCode::Lock, "Locking two bpf_spin_locks are not allowed");
+            return None;
+        }
+        s.lock = crate::state::LockState::Held { map };
+    } else {
+        match s.lock {
+            crate::state::LockState::Held { map: held } if held == map => s.lock = crate::state::LockState::Free,
+            crate::state::LockState::Held { .. } => {
+                cx.error(DiagCode::Lock, "bpf_spin_unlock of different lock");
+                return None;
+            }
+            _ => {
+                cx.error(DiagCode::Lock, "bpf_spin_unlock without taking a lock");
+                return None;
+            }
+        }
+    }
+    Some(())
 }
 
 fn helper_call(cx: &mut Ctx<'_, '_>, s: &mut AbsState, id: i32) -> Option<()> {
@@ -566,6 +622,13 @@ fn is_btf_sock_common(p: &crate::state::Ptr) -> bool {
 /// `exit`: in a subprogram it returns to the caller (the Return edge pops the
 /// frame); in the main program it ends the path, after checking R0 and references.
 pub(crate) fn exit(cx: &mut Ctx<'_, '_>, s: &mut AbsState) -> Option<()> {
+    // `check_resource_leak`: the main program (or a callback, whose frame the kernel also
+    // counts as its own) must not end inside a locked region; static subprograms may
+    // return with the lock held, their caller unlocks.
+    if s.depth() == 0 && !s.lock.is_free() {
+        cx.error(DiagCode::Lock, "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region");
+        return None;
+    }
     // struct_ops and LSM callbacks returning void: the kernel never reads R0
     // (`check_return_code`), but still checks references.
     let void_exit = s.depth() == 0

@@ -7,11 +7,13 @@
 //! a distinction the kernel keeps (a pointer vs. a scalar, null vs. non-null).
 
 pub mod disjunct;
+pub mod lock;
 pub mod reg;
 pub mod stack;
 
 use imbl::OrdMap;
 use lattices::{Scalar, Thresholds};
+pub use lock::LockState;
 pub use reg::{Ptr, PtrKind, RegState};
 pub use stack::{Stack, StackByte, StackSlot};
 
@@ -52,6 +54,8 @@ pub struct AbsState {
     /// the callback's start pc, its argument registers, and the caller's R0-R5 as they
     /// were before the call (restored while the callback runs and after it returns).
     pub pending_callback: Option<Box<PendingCallback>>,
+    /// The `bpf_spin_lock` held, if any.
+    pub lock: LockState,
 }
 
 /// See `AbsState::pending_callback`.
@@ -109,7 +113,7 @@ impl AbsState {
     pub fn entry() -> AbsState {
         let mut f = Frame::new(0);
         f.regs[1] = RegState::ptr(PtrKind::Ctx);
-        AbsState { frames: vec![f], pkt_ranges: OrdMap::new(), refs: OrdMap::new(), pending_callback: None }
+        AbsState { frames: vec![f], pkt_ranges: OrdMap::new(), refs: OrdMap::new(), pending_callback: None, lock: LockState::Free }
     }
 
     pub fn depth(&self) -> usize {
@@ -166,6 +170,7 @@ impl AbsState {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut mix = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
         mix(self.frames.len() as u64);
+        mix(self.lock.shape() | (1 << 48));
         for f in &self.frames {
             for r in f.regs.iter() {
                 mix(r.shape());
@@ -267,7 +272,7 @@ impl AbsState {
             (Some(a), None) | (None, Some(a)) => Some(a.clone()),
             _ => None,
         };
-        let mut out = AbsState { frames, pkt_ranges, refs, pending_callback };
+        let mut out = AbsState { frames, pkt_ranges, refs, pending_callback, lock: self.lock.join(o.lock) };
         out.rebase_joined_packet_pointers(self, o);
         out
     }
@@ -343,6 +348,7 @@ impl AbsState {
             })
             && o.pkt_ranges.iter().all(|(id, r)| self.pkt_range(*id) >= *r)
             && self.refs.keys().all(|k| o.refs.contains_key(k))
+            && self.lock.leq(o.lock)
     }
 
     /// Forgets the packet ranges of ids no register or spilled pointer holds any more
