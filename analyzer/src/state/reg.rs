@@ -116,19 +116,23 @@ impl BtfTrust {
     }
 }
 
-/// The id of the join of two pointers of the same kind whose joined offset is `off + var`.
+/// The id of the join of two pointers of the same kind whose joined fixed offset is `off`.
 ///
 /// For most pointers id 0 means "no identity" (no NULL-check or reference correlation), so
 /// differing ids join to 0. Packet pointers differ: id 0 is `data` itself, and the range
 /// proven for an id is relative to the pointer's base plus its variable part, which every
-/// pointer sharing the id has in common (adding a variable to a packet pointer gives a new
-/// id, as in the kernel). A joined packet pointer keeps its id only if that stays true,
-/// i.e. both sides had the same id, fixed offset and variable part; otherwise it gets
+/// pointer sharing the id has in common in any one execution (adding a variable to a packet
+/// pointer gives a new id, as in the kernel), and the access check adds only the fixed
+/// offset. A joined packet pointer keeps its id only if both sides had the same id and the
+/// same fixed offset (their variable parts may differ: the check never reads them); a join
+/// that would fold differing fixed offsets into the variable part gets
 /// [`STALE_ID`](crate::exec::STALE_ID) (range 0), never 0, which would inherit `data`'s
 /// range (a soundness bug found by the stack-aware soundness run, gen_1006).
-fn joined_id(a: &Ptr, b: &Ptr, off: i32, var: &Scalar) -> u32 {
+fn joined_id(a: &Ptr, b: &Ptr, off: i32) -> u32 {
     if a.kind.is_packet() {
-        let same_origin = a.id == b.id && a.off == b.off && b.off == off && a.var == b.var && a.var == *var;
+        // The variable parts may differ: per concrete execution, pointers sharing an id
+        // share their base, and the range is checked against the fixed offset only.
+        let same_origin = a.id == b.id && a.off == b.off && b.off == off;
         if same_origin {
             a.id
         } else {
@@ -293,7 +297,7 @@ impl RegState {
                     maybe_null: a.maybe_null || b.maybe_null,
                     off,
                     var,
-                    id: joined_id(a, b, off, &var),
+                    id: joined_id(a, b, off),
                     ref_obj_id: if a.ref_obj_id == b.ref_obj_id { a.ref_obj_id } else { 0 },
                     // Different pointee types: an untyped (read-only) BTF pointer.
                     btf_id: if a.btf_id == b.btf_id { a.btf_id } else { 0 },
