@@ -34,9 +34,10 @@
 //!   `tnum.{lshift,rshift,arshift64,arshift32}` for every constant amount
 //!   (the amount is a symbolic byte), `tnum.mul` (64 bits; times out) and
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
-//! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor}`;
+//! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`;
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
-//!   (the whole `Scalar::binop`: constant folding, components, product);
+//!   (the whole `Scalar::binop`: constant folding, components, product),
+//!   `scalar.zext32`, `scalar.neg.{w64,w32}`;
 //! - `outcome.<cmp>.{w64,w32}`: `branch_outcome` is never wrong when decided;
 //! - `refine.<cmp>.{w64,w32}.{taken,fallthrough}`: for every pair with
 //!   `x cmp y == taken`, `refine` returns `Some((a', b'))` with x in a' and
@@ -120,10 +121,12 @@ enum TnumOp {
 enum Obligation {
     Tnum(TnumOp),
     Interval { w: u32, signed: bool, op: BinOp },
+    IntervalNeg { w: u32, signed: bool },
     Sync,
     Meet,
     Binop(BinOp, BitWidth),
     Zext32,
+    Neg(BitWidth),
     Outcome(Cmp, BitWidth),
     Refine(Cmp, BitWidth, bool),
     NotEncoded(&'static str),
@@ -145,19 +148,18 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 12] = [
+const NOT_ENCODED: [&str; 11] = [
     "scalar.mul",
     "scalar.div",
     "scalar.mod",
     "scalar.sdiv",
     "scalar.smod",
     "scalar.shifts",
-    "scalar.neg",
     "scalar.sext",
     "scalar.truncate",
     "scalar.bswap",
     "interval.mul_div_mod",
-    "interval.shifts_neg_sext",
+    "interval.shifts_sext",
 ];
 
 fn op_name(op: BinOp) -> &'static str {
@@ -228,6 +230,10 @@ impl Obligation {
             Obligation::Meet => "scalar.meet".to_string(),
             Obligation::Binop(op, w) => format!("scalar.{}.{}", op_name(op), width_name(w)),
             Obligation::Zext32 => "scalar.zext32".to_string(),
+            Obligation::Neg(w) => format!("scalar.neg.{}", width_name(w)),
+            Obligation::IntervalNeg { w, signed } => {
+                format!("interval.{}{w}.neg", if signed { "s" } else { "u" })
+            }
             Obligation::Outcome(c, w) => format!("outcome.{}.{}", cmp_name(c), width_name(w)),
             Obligation::Refine(c, w, taken) => format!(
                 "refine.{}.{}.{}",
@@ -243,7 +249,11 @@ impl Obligation {
     fn needs_sync(&self) -> bool {
         matches!(
             self,
-            Obligation::Meet | Obligation::Binop(..) | Obligation::Refine(..) | Obligation::Zext32
+            Obligation::Meet
+                | Obligation::Binop(..)
+                | Obligation::Refine(..)
+                | Obligation::Zext32
+                | Obligation::Neg(_)
         )
     }
 
@@ -255,6 +265,8 @@ impl Obligation {
             Obligation::Meet => meet_query(),
             Obligation::Binop(op, w) => binop_query(op, w)?,
             Obligation::Zext32 => zext32_query(),
+            Obligation::Neg(w) => neg_query(w),
+            Obligation::IntervalNeg { w, signed } => interval_neg_query(w, signed),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
             Obligation::NotEncoded(_) => return None,
@@ -296,6 +308,7 @@ fn obligations() -> Vec<Obligation> {
         for op in BITOPS {
             v.push(Obligation::Interval { w, signed, op });
         }
+        v.push(Obligation::IntervalNeg { w, signed });
     }
     v.push(Obligation::Sync);
     v.push(Obligation::Meet);
@@ -305,6 +318,8 @@ fn obligations() -> Vec<Obligation> {
         }
     }
     v.push(Obligation::Zext32);
+    v.push(Obligation::Neg(BitWidth::W64));
+    v.push(Obligation::Neg(BitWidth::W32));
     for w in [BitWidth::W64, BitWidth::W32] {
         for c in CMPS {
             v.push(Obligation::Outcome(c, w));
@@ -1154,6 +1169,96 @@ fn zext32_query() -> Query {
         let c = vx & 0xffff_ffff;
         format!(
             "zext32({}) = {} misses x={vx:#x} -> {c:#x} {}",
+            fields(&sa),
+            fields(&r),
+            verdict(!r.contains(c))
+        )
+    };
+    Query::split(&pre, goals, explain)
+}
+
+/// The Rust `neg` of the range `(min, max)` (bit patterns) at `w` bits.
+fn rust_interval_neg(w: u32, signed: bool, (lo, hi): (u64, u64)) -> (u64, u64) {
+    match (w, signed) {
+        (64, false) => {
+            let r = U64Range { min: lo, max: hi }.neg();
+            (r.min, r.max)
+        }
+        (64, true) => {
+            let r = S64Range { min: lo as i64, max: hi as i64 }.neg();
+            (r.min as u64, r.max as u64)
+        }
+        (_, false) => {
+            let r = U32Range { min: lo as u32, max: hi as u32 }.neg();
+            (r.min as u64, r.max as u64)
+        }
+        (_, true) => {
+            let r = S32Range { min: lo as u32 as i32, max: hi as u32 as i32 }.neg();
+            (r.min as u32 as u64, r.max as u32 as u64)
+        }
+    }
+}
+
+/// Interval `neg`: x in a gives `-x` (wrapping at `w` bits) in `a.neg()`.
+fn interval_neg_query(w: u32, signed: bool) -> Query {
+    let a = SymRange::fresh("a", w, signed);
+    let x = BV::new_const("x", w);
+    let pre = a.has(&x);
+    let goal = a.neg().has(&x.bvneg());
+    let explain = move |m: &Model| {
+        let ra = (mv(m, &a.min), mv(m, &a.max));
+        let vx = mv(m, &x);
+        let conc = vx.wrapping_neg() & low(w);
+        let rr = rust_interval_neg(w, signed, ra);
+        format!(
+            "neg [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} -> {conc:#x} {}",
+            ra.0,
+            ra.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, signed, rr, conc))
+        )
+    };
+    Query::single(pre, goal, explain)
+}
+
+/// `Scalar::neg`: x in a gives `-x` (W32: `-(x as u32)` zero-extended) in
+/// `Scalar::neg(width, a)` (sync assumed, as for `binop`); the component
+/// memberships come first as lemmas.
+fn neg_query(width: BitWidth) -> Query {
+    use super::encode::{lo32, zext64};
+    let a = SymScalar::fresh("a");
+    let x = BV::new_const("x", 64);
+    let l = lo32(&x).bvneg();
+    let c = match width {
+        BitWidth::W64 => x.bvneg(),
+        BitWidth::W32 => zext64(&l),
+    };
+    let r = SymScalar::neg(width, &a, SyncMode::Assumed);
+    let pre = a.contains(&x);
+    let mut goals = vec![("a/not_bottom".to_string(), a.is_bottom().not())];
+    match width {
+        BitWidth::W64 => {
+            goals.push(("var_off/has".to_string(), a.var_off.neg().contains(&c)));
+            goals.push(("u64/has".to_string(), a.u64_range().neg().has(&c)));
+            goals.push(("s64/has".to_string(), a.s64_range().neg().has(&c)));
+        }
+        BitWidth::W32 => {
+            let t = a.var_off.subreg().neg().subreg();
+            goals.push(("var_off/has".to_string(), t.contains(&c)));
+        }
+    }
+    goals.push(("u32/has".to_string(), a.u32_range().neg().has(&l)));
+    goals.push(("s32/has".to_string(), a.s32_range().neg().has(&l)));
+    goals.push(("not_bottom".to_string(), r.is_bottom().not()));
+    goals.extend(contains_goals("", &r, &c));
+    let explain = move |_: &str, m: &Model| {
+        let (sa, vx) = (mscalar(m, &a), mv(m, &x));
+        let r = Scalar::neg(width, &sa);
+        let c = eval_binop(BinOp::Sub, width, 0, vx);
+        format!(
+            "neg.{}({}) = {} misses x={vx:#x} -> {c:#x} {}",
+            width_name(width),
             fields(&sa),
             fields(&r),
             verdict(!r.contains(c))

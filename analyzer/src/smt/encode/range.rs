@@ -1,4 +1,5 @@
-//! [`SymRange`]: the interval operations of `lattices::interval` as
+//! [`SymRange`]: the interval operations of `lattices::interval` (add, sub,
+//! and, or, xor, neg) as
 //! bit-vector terms, for the unsigned and signed ranges at 32 and 64 bits.
 //!
 //! The Rust code computes exact bounds in `i128` and keeps them when both
@@ -200,6 +201,28 @@ impl SymRange {
         let lo = self.wide(&self.min).bvsub(o.wide(&o.max));
         let hi = self.wide(&self.max).bvsub(o.wide(&o.min));
         self.guard_empty(o, self.wrap_exact(&lo, &hi))
+    }
+
+    /// `neg`: unsigned `[-max, -min]` (`{0}` when `max == 0`, `FULL` when
+    /// `min == 0 < max`); signed `from_exact(-max, -min)`.
+    pub fn neg(&self) -> SymRange {
+        let w = self.width();
+        let r = if self.signed {
+            let z = lit(0, w + 2);
+            self.wrap_exact(&z.bvsub(self.wide(&self.max)), &z.bvsub(self.wide(&self.min)))
+        } else {
+            let zero = lit(0, w);
+            SymRange::ite(
+                &self.max.eq(&zero),
+                &self.mk(zero.clone(), zero.clone()),
+                &SymRange::ite(
+                    &self.min.eq(&zero),
+                    &SymRange::full(w, false),
+                    &self.mk(self.max.bvneg(), self.min.bvneg()),
+                ),
+            )
+        };
+        SymRange::ite(&self.is_empty(), &SymRange::empty(w, self.signed), &r)
     }
 
     /// Unsigned `and`.

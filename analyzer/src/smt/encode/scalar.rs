@@ -500,6 +500,29 @@ impl SymScalar {
         SymScalar::ite(&self.is_bottom(), &SymScalar::bottom(), &r)
     }
 
+    /// `Scalar::neg(width, a)`: every component negated (W32: the 32-bit
+    /// ones and the tnum of the low half, zero-extended), `BOTTOM` for a
+    /// bottom input.
+    pub fn neg(width: BitWidth, a: &SymScalar, mode: SyncMode) -> SymScalar {
+        let r = match width {
+            BitWidth::W64 => SymScalar::from_parts(
+                a.var_off.neg(),
+                a.u64_range().neg(),
+                a.s64_range().neg(),
+                a.u32_range().neg(),
+                a.s32_range().neg(),
+            )
+            .sync_with(mode),
+            BitWidth::W32 => zext_parts(
+                &a.var_off.subreg().neg(),
+                a.u32_range().neg(),
+                a.s32_range().neg(),
+                mode,
+            ),
+        };
+        SymScalar::ite(&a.is_bottom(), &SymScalar::bottom(), &r)
+    }
+
     /// The concrete scalar, when every field folds to a constant.
     pub fn eval(&self) -> Option<Scalar> {
         let v = super::value_of;

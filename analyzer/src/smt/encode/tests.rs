@@ -436,3 +436,69 @@ fn scalar_zext32_encoding_matches_rust() {
         assert_eq!(eval_scalar(&sa.zext32(SyncMode::Exact)), a.zext32(), "zext32({a:?})");
     }
 }
+
+/// The Rust `neg` of the range `(min, max)` (bit patterns) at `w` bits.
+fn rust_range_neg(w: u32, signed: bool, (lo, hi): (u64, u64)) -> (u64, u64) {
+    match (w, signed) {
+        (64, false) => {
+            let r = U64Range { min: lo, max: hi }.neg();
+            (r.min, r.max)
+        }
+        (64, true) => {
+            let r = S64Range { min: lo as i64, max: hi as i64 }.neg();
+            (r.min as u64, r.max as u64)
+        }
+        (_, false) => {
+            let r = U32Range { min: lo as u32, max: hi as u32 }.neg();
+            (r.min as u64, r.max as u64)
+        }
+        (_, true) => {
+            let r = S32Range { min: lo as u32 as i32, max: hi as u32 as i32 }.neg();
+            (r.min as u32 as u64, r.max as u32 as u64)
+        }
+    }
+}
+
+#[test]
+fn interval_neg_encodings_match_rust() {
+    let mut rng = Rng::new(0x4e67);
+    for (w, signed) in [(64, false), (64, true), (32, false), (32, true)] {
+        let mask = if w == 64 { u64::MAX } else { 0xffff_ffff };
+        let mut nontrivial = 0;
+        for i in 0..400 {
+            let (x, y) = (rand_u64(&mut rng) & mask, rand_u64(&mut rng) & mask);
+            // include the edge cases: 0 as either bound, the sign bit, empty
+            let a = match i % 8 {
+                0 => (0, y),
+                1 => (x, 0),
+                2 => (0, 0),
+                3 => (1u64 << (w - 1), y),
+                _ => (x.min(y), x.max(y)),
+            };
+            let want = rust_range_neg(w, signed, a);
+            let full = if signed { (1u64 << (w - 1), (1u64 << (w - 1)) - 1) } else { (0, mask) };
+            if want != full {
+                nontrivial += 1;
+            }
+            let got = SymRange::lit(a.0, a.1, w, signed).neg().eval().expect("folds");
+            assert_eq!(got, want, "w{w} signed={signed} neg {a:x?}");
+        }
+        assert!(nontrivial > 50, "w{w} signed={signed}: too few non-full results");
+    }
+}
+
+#[test]
+fn scalar_neg_encoding_matches_rust() {
+    let mut rng = Rng::new(0x6e65);
+    for _ in 0..60 {
+        let a = rand_scalar(&mut rng);
+        let sa = SymScalar::lit(&a);
+        for w in [BitWidth::W64, BitWidth::W32] {
+            assert_eq!(
+                eval_scalar(&SymScalar::neg(w, &sa, SyncMode::Exact)),
+                Scalar::neg(w, &a),
+                "neg {w:?} ({a:?})"
+            );
+        }
+    }
+}
