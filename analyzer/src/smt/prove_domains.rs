@@ -37,7 +37,8 @@
 //! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`;
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
 //!   (the whole `Scalar::binop`: constant folding, components, product),
-//!   `scalar.zext32`, `scalar.neg.{w64,w32}`;
+//!   `scalar.zext32`, `scalar.neg.{w64,w32}`, `scalar.truncate.{1,2,3,5,6,7}`
+//!   (bytes; 4 is `zext32`, 8 the identity);
 //! - `outcome.<cmp>.{w64,w32}`: `branch_outcome` is never wrong when decided;
 //! - `refine.<cmp>.{w64,w32}.{taken,fallthrough}`: for every pair with
 //!   `x cmp y == taken`, `refine` returns `Some((a', b'))` with x in a' and
@@ -127,6 +128,8 @@ enum Obligation {
     Binop(BinOp, BitWidth),
     Zext32,
     Neg(BitWidth),
+    /// `Scalar::truncate(bytes)`.
+    Truncate(u32),
     Outcome(Cmp, BitWidth),
     Refine(Cmp, BitWidth, bool),
     NotEncoded(&'static str),
@@ -148,7 +151,7 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 11] = [
+const NOT_ENCODED: [&str; 10] = [
     "scalar.mul",
     "scalar.div",
     "scalar.mod",
@@ -156,7 +159,6 @@ const NOT_ENCODED: [&str; 11] = [
     "scalar.smod",
     "scalar.shifts",
     "scalar.sext",
-    "scalar.truncate",
     "scalar.bswap",
     "interval.mul_div_mod",
     "interval.shifts_sext",
@@ -231,6 +233,7 @@ impl Obligation {
             Obligation::Binop(op, w) => format!("scalar.{}.{}", op_name(op), width_name(w)),
             Obligation::Zext32 => "scalar.zext32".to_string(),
             Obligation::Neg(w) => format!("scalar.neg.{}", width_name(w)),
+            Obligation::Truncate(b) => format!("scalar.truncate.{b}"),
             Obligation::IntervalNeg { w, signed } => {
                 format!("interval.{}{w}.neg", if signed { "s" } else { "u" })
             }
@@ -254,6 +257,7 @@ impl Obligation {
                 | Obligation::Refine(..)
                 | Obligation::Zext32
                 | Obligation::Neg(_)
+                | Obligation::Truncate(_)
         )
     }
 
@@ -266,6 +270,7 @@ impl Obligation {
             Obligation::Binop(op, w) => binop_query(op, w)?,
             Obligation::Zext32 => zext32_query(),
             Obligation::Neg(w) => neg_query(w),
+            Obligation::Truncate(b) => truncate_query(b),
             Obligation::IntervalNeg { w, signed } => interval_neg_query(w, signed),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
@@ -320,6 +325,10 @@ fn obligations() -> Vec<Obligation> {
     v.push(Obligation::Zext32);
     v.push(Obligation::Neg(BitWidth::W64));
     v.push(Obligation::Neg(BitWidth::W32));
+    // 4 bytes is zext32, 8 the identity
+    for b in [1, 2, 3, 5, 6, 7] {
+        v.push(Obligation::Truncate(b));
+    }
     for w in [BitWidth::W64, BitWidth::W32] {
         for c in CMPS {
             v.push(Obligation::Outcome(c, w));
@@ -1259,6 +1268,45 @@ fn neg_query(width: BitWidth) -> Query {
         format!(
             "neg.{}({}) = {} misses x={vx:#x} -> {c:#x} {}",
             width_name(width),
+            fields(&sa),
+            fields(&r),
+            verdict(!r.contains(c))
+        )
+    };
+    Query::split(&pre, goals, explain)
+}
+
+/// `Scalar::truncate(bytes)`: x in a gives `x mod 2^(8 bytes)` in
+/// `a.truncate(bytes)` (sync assumed); component memberships first.
+fn truncate_query(bytes: u32) -> Query {
+    use super::encode::lo32;
+    let a = SymScalar::fresh("a");
+    let x = BV::new_const("x", 64);
+    let k = bytes * 8;
+    let mask = (1u64 << k) - 1;
+    let c = x.bvand(lit(mask, 64));
+    let r = a.truncate(bytes, SyncMode::Assumed);
+    let pre = a.contains(&x);
+    let mut goals = vec![
+        ("a/not_bottom".to_string(), a.is_bottom().not()),
+        (
+            "var_off/has".to_string(),
+            a.var_off.cast(bytes as u8).contains(&c),
+        ),
+        ("u64/has".to_string(), a.u64_range().truncate(k).has(&c)),
+        (
+            "u32/has".to_string(),
+            a.u32_range().truncate(k).has(&lo32(&c)),
+        ),
+        ("not_bottom".to_string(), r.is_bottom().not()),
+    ];
+    goals.extend(contains_goals("", &r, &c));
+    let explain = move |_: &str, m: &Model| {
+        let (sa, vx) = (mscalar(m, &a), mv(m, &x));
+        let r = sa.truncate(bytes);
+        let c = vx & mask;
+        format!(
+            "truncate({}, {bytes}) = {} misses x={vx:#x} -> {c:#x} {}",
             fields(&sa),
             fields(&r),
             verdict(!r.contains(c))

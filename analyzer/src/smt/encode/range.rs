@@ -1,5 +1,5 @@
 //! [`SymRange`]: the interval operations of `lattices::interval` (add, sub,
-//! and, or, xor, neg) as
+//! and, or, xor, neg, truncate) as
 //! bit-vector terms, for the unsigned and signed ranges at 32 and 64 bits.
 //!
 //! The Rust code computes exact bounds in `i128` and keeps them when both
@@ -223,6 +223,25 @@ impl SymRange {
             )
         };
         SymRange::ite(&self.is_empty(), &SymRange::empty(w, self.signed), &r)
+    }
+
+    /// Unsigned `truncate(k)`: `{x mod 2^k}`, exact when `x >> k` is the
+    /// same for both bounds, else `[0, 2^k - 1]`; the identity for `k >= N`.
+    pub fn truncate(&self, k: u32) -> SymRange {
+        let w = self.width();
+        let empty = SymRange::empty(w, self.signed);
+        if k >= w {
+            return SymRange::ite(&self.is_empty(), &empty, self);
+        }
+        let m = lit((1u64 << k) - 1, w);
+        let sh = lit(k as u64, w);
+        let same = self.min.bvlshr(&sh).eq(self.max.bvlshr(&sh));
+        let r = SymRange::ite(
+            &same,
+            &self.mk(self.min.bvand(&m), self.max.bvand(&m)),
+            &self.mk(lit(0, w), m.clone()),
+        );
+        SymRange::ite(&self.is_empty(), &empty, &r)
     }
 
     /// Unsigned `and`.

@@ -523,6 +523,42 @@ impl SymScalar {
         SymScalar::ite(&a.is_bottom(), &SymScalar::bottom(), &r)
     }
 
+    /// `Scalar::truncate(bytes)`: the low `bytes` bytes zero-extended
+    /// (identity from 8 bytes, `zext32` for 4), `BOTTOM` for a bottom input.
+    pub fn truncate(&self, bytes: u32, mode: SyncMode) -> SymScalar {
+        if bytes >= 8 {
+            return SymScalar::ite(&self.is_bottom(), &SymScalar::bottom(), self);
+        }
+        if bytes == 4 {
+            return self.zext32(mode);
+        }
+        let k = bytes * 8;
+        let t = self.var_off.cast(bytes as u8);
+        let r = if k < 32 {
+            let low = self.u32_range().truncate(k);
+            let low64 = self.u64_range().truncate(k);
+            let l64 = SymRange {
+                min: lo32(&low64.min),
+                max: lo32(&low64.max),
+                signed: false,
+            };
+            let l64 = l64.new_checked(l64.min.clone(), l64.max.clone());
+            let low = low.intersect(&l64);
+            let s = low.flip_sign();
+            zext_parts(&t, low, s, mode)
+        } else {
+            SymScalar::from_parts(
+                t,
+                self.u64_range().truncate(k),
+                SymRange::full(64, true),
+                self.u32_range(),
+                self.s32_range(),
+            )
+            .sync_with(mode)
+        };
+        SymScalar::ite(&self.is_bottom(), &SymScalar::bottom(), &r)
+    }
+
     /// The concrete scalar, when every field folds to a constant.
     pub fn eval(&self) -> Option<Scalar> {
         let v = super::value_of;

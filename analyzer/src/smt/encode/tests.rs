@@ -502,3 +502,24 @@ fn scalar_neg_encoding_matches_rust() {
         }
     }
 }
+
+#[test]
+fn scalar_truncate_encoding_matches_rust() {
+    let mut rng = Rng::new(0x7275);
+    for i in 0..80 {
+        let mut a = rand_scalar(&mut rng);
+        if i % 4 == 0 {
+            // narrow ranges, where truncation keeps exact bounds
+            let b = rand_u64(&mut rng);
+            a = a.meet(&Scalar::from_urange(b, b.saturating_add(rng.below(300))));
+        }
+        let sa = SymScalar::lit(&a);
+        for bytes in 0..=8 {
+            assert_eq!(
+                eval_scalar(&sa.truncate(bytes, SyncMode::Exact)),
+                a.truncate(bytes),
+                "truncate({a:?}, {bytes})"
+            );
+        }
+    }
+}

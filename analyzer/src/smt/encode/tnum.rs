@@ -293,6 +293,15 @@ impl SymTnum {
         SymTnum::new(self.value.bvand(&m), self.mask.bvand(&m))
     }
 
+    /// `Tnum::cast(size)` (64-bit): the low `size` bytes.
+    pub fn cast(&self, size: u8) -> SymTnum {
+        if size >= 8 {
+            return self.clone();
+        }
+        let m = lit((1u64 << (size as u32 * 8)) - 1, 64);
+        SymTnum::new(self.value.bvand(&m), self.mask.bvand(&m))
+    }
+
     /// `Tnum::clear_subreg` (64-bit): the upper 32 bits.
     pub fn clear_subreg(&self) -> SymTnum {
         let m = lit(0xffff_ffff_0000_0000, 64);
