@@ -166,8 +166,12 @@ impl Scalar {
                 zext_parts(self.var_off.sext(k).subreg(), u32r, s32r)
             }
             BitWidth::W64 => {
-                // 64-bit signed value: sign-extension of the low k bits
-                let from32 = if kk >= 32 {
+                // 64-bit signed value: sign-extension of the low k bits; the
+                // s32 bounds say nothing about it when k > 32 (found by
+                // `prove-domains`: scalar.sext33.w64)
+                let from32 = if kk > 32 {
+                    S64Range::FULL
+                } else if kk == 32 {
                     S64Range::new(self.s32_min as i64, self.s32_max as i64)
                 } else {
                     let v = self.s32_range().sext(kk);

@@ -325,3 +325,20 @@ proptest! {
 fn x_of(c: &Scalar) -> u64 {
     c.umax
 }
+
+#[test]
+fn sext_from_more_than_32_bits_ignores_the_s32_bounds() {
+    // regression (prove-domains scalar.sext33.w64): the s32 bounds were used
+    // as 64-bit bounds for every from_bits >= 32; for 33 bits x=0xfffffffeffffffff
+    // (s32 view -1) sign-extends to 0xffffffff, outside [s32_min, s32_max]
+    let x = 0xffff_fffe_ffff_ffffu64;
+    let a = Scalar::constant(x).meet(&Scalar::from_urange(0, u64::MAX));
+    let r = a.sext(33, BitWidth::W64);
+    assert!(r.contains(0xffff_ffff), "{r:?}");
+    let b = Scalar::from_srange(-8589934591, -4294967297);
+    for v in [x, 0xffff_fffe_0000_0001] {
+        assert!(b.contains(v));
+        let want = (((v << 31) as i64) >> 31) as u64;
+        assert!(b.sext(33, BitWidth::W64).contains(want), "{v:#x} -> {want:#x}");
+    }
+}
