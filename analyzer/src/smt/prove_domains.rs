@@ -38,7 +38,9 @@
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
 //!   (the whole `Scalar::binop`: constant folding, components, product),
 //!   `scalar.zext32`, `scalar.neg.{w64,w32}`, `scalar.truncate.{1,2,3,5,6,7}`
-//!   (bytes; 4 is `zext32`, 8 the identity);
+//!   (bytes; 4 is `zext32`, 8 the identity), `scalar.sext{8,16,32,33}.w64`,
+//!   `scalar.sext{8,16}.w32` (32 at W32 is `zext32`; 33 stands for the
+//!   from_bits between 32 and 64 no instruction uses);
 //! - `outcome.<cmp>.{w64,w32}`: `branch_outcome` is never wrong when decided;
 //! - `refine.<cmp>.{w64,w32}.{taken,fallthrough}`: for every pair with
 //!   `x cmp y == taken`, `refine` returns `Some((a', b'))` with x in a' and
@@ -130,6 +132,8 @@ enum Obligation {
     Neg(BitWidth),
     /// `Scalar::truncate(bytes)`.
     Truncate(u32),
+    /// `Scalar::sext(from_bits, width)`.
+    Sext(u8, BitWidth),
     Outcome(Cmp, BitWidth),
     Refine(Cmp, BitWidth, bool),
     NotEncoded(&'static str),
@@ -151,14 +155,13 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 10] = [
+const NOT_ENCODED: [&str; 9] = [
     "scalar.mul",
     "scalar.div",
     "scalar.mod",
     "scalar.sdiv",
     "scalar.smod",
     "scalar.shifts",
-    "scalar.sext",
     "scalar.bswap",
     "interval.mul_div_mod",
     "interval.shifts_sext",
@@ -234,6 +237,7 @@ impl Obligation {
             Obligation::Zext32 => "scalar.zext32".to_string(),
             Obligation::Neg(w) => format!("scalar.neg.{}", width_name(w)),
             Obligation::Truncate(b) => format!("scalar.truncate.{b}"),
+            Obligation::Sext(k, w) => format!("scalar.sext{k}.{}", width_name(w)),
             Obligation::IntervalNeg { w, signed } => {
                 format!("interval.{}{w}.neg", if signed { "s" } else { "u" })
             }
@@ -258,6 +262,7 @@ impl Obligation {
                 | Obligation::Zext32
                 | Obligation::Neg(_)
                 | Obligation::Truncate(_)
+                | Obligation::Sext(..)
         )
     }
 
@@ -271,6 +276,7 @@ impl Obligation {
             Obligation::Zext32 => zext32_query(),
             Obligation::Neg(w) => neg_query(w),
             Obligation::Truncate(b) => truncate_query(b),
+            Obligation::Sext(k, w) => sext_query(k, w),
             Obligation::IntervalNeg { w, signed } => interval_neg_query(w, signed),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
@@ -328,6 +334,17 @@ fn obligations() -> Vec<Obligation> {
     // 4 bytes is zext32, 8 the identity
     for b in [1, 2, 3, 5, 6, 7] {
         v.push(Obligation::Truncate(b));
+    }
+    // sext32 at W32 is zext32
+    for (k, w) in [
+        (8, BitWidth::W64),
+        (16, BitWidth::W64),
+        (32, BitWidth::W64),
+        (33, BitWidth::W64),
+        (8, BitWidth::W32),
+        (16, BitWidth::W32),
+    ] {
+        v.push(Obligation::Sext(k, w));
     }
     for w in [BitWidth::W64, BitWidth::W32] {
         for c in CMPS {
@@ -1308,6 +1325,57 @@ fn truncate_query(bytes: u32) -> Query {
         format!(
             "truncate({}, {bytes}) = {} misses x={vx:#x} -> {c:#x} {}",
             fields(&sa),
+            fields(&r),
+            verdict(!r.contains(c))
+        )
+    };
+    Query::split(&pre, goals, explain)
+}
+
+/// The low `k` bits of `x` sign-extended to 64 bits (`k` in 1..64).
+fn sext_bits(x: u64, k: u32) -> u64 {
+    (((x << (64 - k)) as i64) >> (64 - k)) as u64
+}
+
+/// `Scalar::sext(k, width)`: x in a gives the sign-extension of its low `k`
+/// bits (W32: to 32 bits, zero-extended) in `a.sext(k, width)` (sync
+/// assumed); component memberships first.
+fn sext_query(k: u8, width: BitWidth) -> Query {
+    use super::encode::{lo32, zext64};
+    let a = SymScalar::fresh("a");
+    let x = BV::new_const("x", 64);
+    let kk = k as u32;
+    let s64 = x.extract(kk - 1, 0).sign_ext(64 - kk);
+    let c = match width {
+        BitWidth::W64 => s64.clone(),
+        BitWidth::W32 => zext64(&lo32(&s64)),
+    };
+    let l = lo32(&c);
+    let r = a.sext(k, width, SyncMode::Assumed);
+    let pre = a.contains(&x);
+    let mut goals = vec![("a/not_bottom".to_string(), a.is_bottom().not())];
+    if kk < 32 {
+        goals.push(("u32/has".to_string(), a.u32_range().sext(kk).has(&l)));
+        goals.push(("s32/has".to_string(), a.s32_range().sext(kk).has(&l)));
+    }
+    if width == BitWidth::W64 {
+        goals.push(("var_off/has".to_string(), a.var_off.sext(k).contains(&c)));
+        goals.push(("u64/has".to_string(), a.u64_range().sext(kk).has(&c)));
+        goals.push(("s64/has".to_string(), a.s64_range().sext(kk).has(&c)));
+    }
+    goals.push(("not_bottom".to_string(), r.is_bottom().not()));
+    goals.extend(contains_goals("", &r, &c));
+    let explain = move |_: &str, m: &Model| {
+        let (sa, vx) = (mscalar(m, &a), mv(m, &x));
+        let r = sa.sext(k, width);
+        let c = match width {
+            BitWidth::W64 => sext_bits(vx, kk),
+            BitWidth::W32 => sext_bits(vx, kk) & 0xffff_ffff,
+        };
+        format!(
+            "sext({}, {k}, {}) = {} misses x={vx:#x} -> {c:#x} {}",
+            fields(&sa),
+            width_name(width),
             fields(&r),
             verdict(!r.contains(c))
         )

@@ -1,5 +1,5 @@
 //! [`SymRange`]: the interval operations of `lattices::interval` (add, sub,
-//! and, or, xor, neg, truncate) as
+//! and, or, xor, neg, truncate, sext) as
 //! bit-vector terms, for the unsigned and signed ranges at 32 and 64 bits.
 //!
 //! The Rust code computes exact bounds in `i128` and keeps them when both
@@ -240,6 +240,31 @@ impl SymRange {
             &same,
             &self.mk(self.min.bvand(&m), self.max.bvand(&m)),
             &self.mk(lit(0, w), m.clone()),
+        );
+        SymRange::ite(&self.is_empty(), &empty, &r)
+    }
+
+    /// `sext(k)`: the values' low `k` bits sign-extended. Signed: exact
+    /// bounds from the truncated unsigned view unless it straddles the
+    /// sign bit of `k` bits (then `[-2^(k-1), 2^(k-1) - 1]`); unsigned: via
+    /// the signed view. The identity for `k == 0` or `k >= N`.
+    pub fn sext(&self, k: u32) -> SymRange {
+        let w = self.width();
+        if !self.signed {
+            return self.flip_sign().sext(k).flip_sign();
+        }
+        let empty = SymRange::empty(w, true);
+        if k >= w || k == 0 {
+            return SymRange::ite(&self.is_empty(), &empty, self);
+        }
+        let low = self.flip_sign().truncate(k);
+        let half = lit(1u64 << (k - 1), w);
+        let straddles = Bool::and(&[low.min.bvult(&half), low.max.bvuge(&half)]);
+        let sx = |v: &BV| v.extract(k - 1, 0).sign_ext(w - k);
+        let r = SymRange::ite(
+            &straddles,
+            &self.mk(half.bvneg(), half.bvsub(lit(1, w))),
+            &self.mk(sx(&low.min), sx(&low.max)),
         );
         SymRange::ite(&self.is_empty(), &empty, &r)
     }

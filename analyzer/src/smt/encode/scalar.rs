@@ -559,6 +559,61 @@ impl SymScalar {
         SymScalar::ite(&self.is_bottom(), &SymScalar::bottom(), &r)
     }
 
+    /// `Scalar::sext(from_bits, width)`: the low `from_bits` bits
+    /// sign-extended (W32: to 32 bits, then zero-extended); `BOTTOM` for a
+    /// bottom input.
+    pub fn sext(&self, from_bits: u8, width: BitWidth, mode: SyncMode) -> SymScalar {
+        let bottom = SymScalar::bottom();
+        let k = from_bits.max(1);
+        if k >= 64 {
+            return match width {
+                BitWidth::W64 => SymScalar::ite(&self.is_bottom(), &bottom, self),
+                BitWidth::W32 => self.zext32(mode),
+            };
+        }
+        let kk = k as u32;
+        let (u32r, s32r) = if kk >= 32 {
+            (self.u32_range(), self.s32_range())
+        } else {
+            (self.u32_range().sext(kk), self.s32_range().sext(kk))
+        };
+        let r = match width {
+            BitWidth::W32 => {
+                if kk >= 32 {
+                    return self.zext32(mode);
+                }
+                zext_parts(&self.var_off.sext(k).subreg(), u32r, s32r, mode)
+            }
+            BitWidth::W64 => {
+                let v = if kk >= 32 {
+                    self.s32_range()
+                } else {
+                    self.s32_range().sext(kk)
+                };
+                let from32 = SymRange {
+                    min: sext64(&v.min),
+                    max: sext64(&v.max),
+                    signed: true,
+                };
+                let from32 = if kk > 32 {
+                    SymRange::full(64, true)
+                } else {
+                    from32.new_checked(from32.min.clone(), from32.max.clone())
+                };
+                let s = from32.intersect(&self.s64_range().sext(kk));
+                SymScalar::from_parts(
+                    self.var_off.sext(k),
+                    self.u64_range().sext(kk),
+                    s,
+                    u32r,
+                    s32r,
+                )
+                .sync_with(mode)
+            }
+        };
+        SymScalar::ite(&self.is_bottom(), &bottom, &r)
+    }
+
     /// The concrete scalar, when every field folds to a constant.
     pub fn eval(&self) -> Option<Scalar> {
         let v = super::value_of;

@@ -523,3 +523,37 @@ fn scalar_truncate_encoding_matches_rust() {
         }
     }
 }
+
+#[test]
+fn scalar_sext_encoding_matches_rust() {
+    let mut rng = Rng::new(0x7365);
+    for i in 0..60 {
+        let mut a = rand_scalar(&mut rng);
+        if i % 3 == 0 {
+            // narrow ranges around a sign bit, where sext keeps exact bounds
+            let b = rand_u64(&mut rng);
+            a = a.meet(&Scalar::from_urange(b, b.saturating_add(rng.below(300))));
+        }
+        let sa = SymScalar::lit(&a);
+        for from_bits in [0u8, 1, 8, 16, 31, 32, 33, 64] {
+            for w in [BitWidth::W64, BitWidth::W32] {
+                assert_eq!(
+                    eval_scalar(&sa.sext(from_bits, w, SyncMode::Exact)),
+                    a.sext(from_bits, w),
+                    "sext({a:?}, {from_bits}, {w:?})"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn tnum_sext_encoding_matches_rust() {
+    let mut rng = Rng::new(0x7473);
+    for _ in 0..200 {
+        let a = rand_tnum(&mut rng);
+        for n in [0u8, 1, 7, 8, 16, 32, 63, 64] {
+            assert_eq!(eval_tnum(&SymTnum::lit(a, 64).sext(n)), a.sext(n), "{a:?}.sext({n})");
+        }
+    }
+}

@@ -302,6 +302,32 @@ impl SymTnum {
         SymTnum::new(self.value.bvand(&m), self.mask.bvand(&m))
     }
 
+    /// `Tnum::sext(from_bits)` (64-bit): the low `from_bits` bits
+    /// sign-extended (a known sign bit extends as known, an unknown one as
+    /// unknown).
+    pub fn sext(&self, from_bits: u8) -> SymTnum {
+        if from_bits == 0 || from_bits >= 64 {
+            return self.clone();
+        }
+        let n = from_bits as u32;
+        let low = (1u64 << n) - 1;
+        let sign = lit(1u64 << (n - 1), 64);
+        let (lowv, high) = (lit(low, 64), lit(!low, 64));
+        let (v, m) = (self.value.bvand(&lowv), self.mask.bvand(&lowv));
+        let zero = lit(0, 64);
+        let m_sign = m.bvand(&sign).eq(&zero).not();
+        let v_sign = v.bvand(&sign).eq(&zero).not();
+        SymTnum::ite(
+            &m_sign,
+            &SymTnum::new(v.clone(), m.bvor(&high)),
+            &SymTnum::ite(
+                &v_sign,
+                &SymTnum::new(v.bvor(&high), m.clone()),
+                &SymTnum::new(v.clone(), m.clone()),
+            ),
+        )
+    }
+
     /// `Tnum::clear_subreg` (64-bit): the upper 32 bits.
     pub fn clear_subreg(&self) -> SymTnum {
         let m = lit(0xffff_ffff_0000_0000, 64);
