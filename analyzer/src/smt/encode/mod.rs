@@ -78,6 +78,21 @@ pub fn sext64(x: &BV) -> BV {
     x.sign_ext(64 - x.get_size())
 }
 
+/// The low `bits` (16, 32; anything else 64) bits of a 64-bit vector with
+/// their bytes reversed, zero-extended (`swap_bytes` of `u16`/`u32`/`u64`).
+pub fn swap_bytes(x: &BV, bits: u32) -> BV {
+    let n = match bits {
+        16 | 32 => bits / 8,
+        _ => 8,
+    };
+    // byte 0 becomes the most significant one
+    let mut r = x.extract(7, 0);
+    for i in 1..n {
+        r = r.concat(x.extract(8 * i + 7, 8 * i));
+    }
+    zext64(&r)
+}
+
 /// The value of a fully constant term (after simplification), if it is one.
 pub fn value_of(x: &BV) -> Option<u64> {
     x.simplify().as_u64()

@@ -614,6 +614,21 @@ impl SymScalar {
         SymScalar::ite(&self.is_bottom(), &bottom, &r)
     }
 
+    /// `Scalar::from_tnum(t)`: every range unknown, synced; `BOTTOM` for a
+    /// bottom tnum.
+    pub fn from_tnum(t: &SymTnum, mode: SyncMode) -> SymScalar {
+        let mut s = SymScalar::lit(&Scalar::unknown());
+        s.var_off = t.clone();
+        SymScalar::ite(&t.is_bottom(), &SymScalar::bottom(), &s.sync_with(mode))
+    }
+
+    /// `Scalar::bswap(bits)`: `from_tnum` of the byte-swapped tnum (bits
+    /// other than 16 and 32 are 64); `BOTTOM` for a bottom input.
+    pub fn bswap(&self, bits: u8, mode: SyncMode) -> SymScalar {
+        let r = SymScalar::from_tnum(&self.var_off.bswap(bits), mode);
+        SymScalar::ite(&self.is_bottom(), &SymScalar::bottom(), &r)
+    }
+
     /// The concrete scalar, when every field folds to a constant.
     pub fn eval(&self) -> Option<Scalar> {
         let v = super::value_of;

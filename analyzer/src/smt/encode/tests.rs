@@ -557,3 +557,28 @@ fn tnum_sext_encoding_matches_rust() {
         }
     }
 }
+
+#[test]
+fn scalar_bswap_encoding_matches_rust() {
+    let mut rng = Rng::new(0x6273);
+    for _ in 0..60 {
+        let a = rand_scalar(&mut rng);
+        let sa = SymScalar::lit(&a);
+        for bits in [0u8, 16, 32, 64] {
+            assert_eq!(
+                eval_scalar(&sa.bswap(bits, SyncMode::Exact)),
+                a.bswap(bits),
+                "bswap({a:?}, {bits})"
+            );
+        }
+        let x = rand_u64(&mut rng);
+        for bits in [16u32, 32, 64] {
+            let want = match bits {
+                16 => (x as u16).swap_bytes() as u64,
+                32 => (x as u32).swap_bytes() as u64,
+                _ => x.swap_bytes(),
+            };
+            assert_eq!(value_of(&super::swap_bytes(&lit(x, 64), bits)), Some(want), "{x:#x} {bits}");
+        }
+    }
+}

@@ -328,6 +328,12 @@ impl SymTnum {
         )
     }
 
+    /// `Tnum::bswap(bits)` (64-bit): value and mask byte-swapped.
+    pub fn bswap(&self, bits: u8) -> SymTnum {
+        let b = bits as u32;
+        SymTnum::new(super::swap_bytes(&self.value, b), super::swap_bytes(&self.mask, b))
+    }
+
     /// `Tnum::clear_subreg` (64-bit): the upper 32 bits.
     pub fn clear_subreg(&self) -> SymTnum {
         let m = lit(0xffff_ffff_0000_0000, 64);
