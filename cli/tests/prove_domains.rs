@@ -33,6 +33,8 @@ fn quick_subset_is_proved() {
         "interval.u64.add",
         "interval.s32.sub",
         "interval.s64.and",
+        "interval.s64.neg",
+        "scalar.bswap64",
         "outcome.slt.w64",
         "outcome.eq.w32",
     ];

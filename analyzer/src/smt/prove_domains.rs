@@ -34,7 +34,10 @@
 //!   `tnum.{lshift,rshift,arshift64,arshift32}` for every constant amount
 //!   (the amount is a symbolic byte), `tnum.mul` (64 bits; times out) and
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
-//! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`;
+//! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`,
+//!   `interval.{u64,u32}.{div,mod}` (encoded, but Z3 does not finish even
+//!   at 32 bits: bit-blasted dividers; also not with monotonicity lemmas
+//!   such as `x/y <= amax/y`, each of which times out on its own);
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
 //!   (the whole `Scalar::binop`: constant folding, components, product),
 //!   `scalar.zext32`, `scalar.neg.{w64,w32}`, `scalar.truncate.{1,2,3,5,6,7}`
@@ -125,6 +128,8 @@ enum Obligation {
     Tnum(TnumOp),
     Interval { w: u32, signed: bool, op: BinOp },
     IntervalNeg { w: u32, signed: bool },
+    /// Unsigned `udiv` (`is_mod` false) or `umod` at `w` bits.
+    IntervalDivMod { w: u32, is_mod: bool },
     Sync,
     Meet,
     Binop(BinOp, BitWidth),
@@ -164,7 +169,7 @@ const NOT_ENCODED: [&str; 8] = [
     "scalar.sdiv",
     "scalar.smod",
     "scalar.shifts",
-    "interval.mul_div_mod",
+    "interval.mul_sdiv_smod",
     "interval.shifts_sext",
 ];
 
@@ -240,6 +245,9 @@ impl Obligation {
             Obligation::Truncate(b) => format!("scalar.truncate.{b}"),
             Obligation::Sext(k, w) => format!("scalar.sext{k}.{}", width_name(w)),
             Obligation::Bswap(b) => format!("scalar.bswap{b}"),
+            Obligation::IntervalDivMod { w, is_mod } => {
+                format!("interval.u{w}.{}", if is_mod { "mod" } else { "div" })
+            }
             Obligation::IntervalNeg { w, signed } => {
                 format!("interval.{}{w}.neg", if signed { "s" } else { "u" })
             }
@@ -282,6 +290,7 @@ impl Obligation {
             Obligation::Sext(k, w) => sext_query(k, w),
             Obligation::Bswap(b) => bswap_query(b),
             Obligation::IntervalNeg { w, signed } => interval_neg_query(w, signed),
+            Obligation::IntervalDivMod { w, is_mod } => interval_divmod_query(w, is_mod),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
             Obligation::NotEncoded(_) => return None,
@@ -324,6 +333,10 @@ fn obligations() -> Vec<Obligation> {
             v.push(Obligation::Interval { w, signed, op });
         }
         v.push(Obligation::IntervalNeg { w, signed });
+        if !signed {
+            v.push(Obligation::IntervalDivMod { w, is_mod: false });
+            v.push(Obligation::IntervalDivMod { w, is_mod: true });
+        }
     }
     v.push(Obligation::Sync);
     v.push(Obligation::Meet);
@@ -1230,6 +1243,61 @@ fn rust_interval_neg(w: u32, signed: bool, (lo, hi): (u64, u64)) -> (u64, u64) {
             (r.min as u32 as u64, r.max as u32 as u64)
         }
     }
+}
+
+/// Unsigned interval `udiv`/`umod` (eBPF: `x / 0 = 0`, `x % 0 = x`): x in
+/// a and y in b give `x / y` (`x % y`) in `a.udiv(b)` (`a.umod(b)`); the
+/// lower and the upper bound are separate goals.
+fn interval_divmod_query(w: u32, is_mod: bool) -> Query {
+    let a = SymRange::fresh("a", w, false);
+    let b = SymRange::fresh("b", w, false);
+    let x = BV::new_const("x", w);
+    let y = BV::new_const("y", w);
+    let op = if is_mod { BinOp::Mod } else { BinOp::Div };
+    let c = {
+        let y_zero = y.eq(lit(0, w));
+        if is_mod {
+            y_zero.ite(&x, &x.bvurem(&y))
+        } else {
+            y_zero.ite(&lit(0, w), &x.bvudiv(&y))
+        }
+    };
+    let r = if is_mod { a.umod(&b) } else { a.udiv(&b) };
+    let pre = Bool::and(&[a.has(&x), b.has(&y)]);
+    let goals = vec![
+        ("min".to_string(), r.min.bvule(&c)),
+        ("max".to_string(), c.bvule(&r.max)),
+    ];
+    let explain = move |_: &str, m: &Model| {
+        let (ra, rb) = ((mv(m, &a.min), mv(m, &a.max)), (mv(m, &b.min), mv(m, &b.max)));
+        let (vx, vy) = (mv(m, &x), mv(m, &y));
+        let conc = eval_binop(op, BitWidth::W64, vx, vy) & low(w);
+        let rr = if w == 64 {
+            let (p, q) = (U64Range { min: ra.0, max: ra.1 }, U64Range { min: rb.0, max: rb.1 });
+            let r = if is_mod { p.umod(&q) } else { p.udiv(&q) };
+            (r.min, r.max)
+        } else {
+            let c = |v: u64| v as u32;
+            let (p, q) = (
+                U32Range { min: c(ra.0), max: c(ra.1) },
+                U32Range { min: c(rb.0), max: c(rb.1) },
+            );
+            let r = if is_mod { p.umod(&q) } else { p.udiv(&q) };
+            (r.min as u64, r.max as u64)
+        };
+        format!(
+            "[{:#x}, {:#x}] {} [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} y={vy:#x} -> {conc:#x} {}",
+            ra.0,
+            ra.1,
+            op_name(op),
+            rb.0,
+            rb.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, false, rr, conc))
+        )
+    };
+    Query::split(&pre, goals, explain)
 }
 
 /// Interval `neg`: x in a gives `-x` (wrapping at `w` bits) in `a.neg()`.

@@ -1,5 +1,5 @@
 //! [`SymRange`]: the interval operations of `lattices::interval` (add, sub,
-//! and, or, xor, neg, truncate, sext) as
+//! and, or, xor, neg, truncate, sext, unsigned div and mod) as
 //! bit-vector terms, for the unsigned and signed ranges at 32 and 64 bits.
 //!
 //! The Rust code computes exact bounds in `i128` and keeps them when both
@@ -267,6 +267,39 @@ impl SymRange {
             &self.mk(sx(&low.min), sx(&low.max)),
         );
         SymRange::ite(&self.is_empty(), &empty, &r)
+    }
+
+    /// Unsigned `udiv` (`x / 0 = 0`): `[a.min / b.max, a.max / max(b.min, 1)]`,
+    /// from 0 if `0` is in `b`, `{0}` if `b` is `{0}`.
+    pub fn udiv(&self, o: &SymRange) -> SymRange {
+        let w = self.width();
+        let (zero, one) = (lit(0, w), lit(1, w));
+        let b_min_zero = o.min.eq(&zero);
+        let dlo = b_min_zero.ite(&one, &o.min);
+        let r = self.mk(self.min.bvudiv(&o.max), self.max.bvudiv(&dlo));
+        let r = SymRange::ite(&b_min_zero, &self.mk(zero.clone(), r.max.clone()), &r);
+        let r = SymRange::ite(&o.max.eq(&zero), &self.mk(zero.clone(), zero), &r);
+        self.guard_empty(o, r)
+    }
+
+    /// Unsigned `umod` (`x % 0 = x`): `a` if `a.max` is below every
+    /// divisor, else `[0, min(a.max, b.max - 1)]`; joined with `a` if `0`
+    /// is in `b`; `a` if `b` is `{0}`.
+    pub fn umod(&self, o: &SymRange) -> SymRange {
+        let w = self.width();
+        let (zero, one) = (lit(0, w), lit(1, w));
+        let b_min_zero = o.min.eq(&zero);
+        let dlo = b_min_zero.ite(&one, &o.min);
+        let r = SymRange::ite(
+            &self.max.bvult(&dlo),
+            self,
+            &self.mk(zero.clone(), umin(&self.max, &o.max.bvsub(&one))),
+        );
+        // hull of two non-empty ranges
+        let hull = self.mk(umin(&r.min, &self.min), umax(&r.max, &self.max));
+        let r = SymRange::ite(&b_min_zero, &hull, &r);
+        let r = SymRange::ite(&o.max.eq(&zero), self, &r);
+        self.guard_empty(o, r)
     }
 
     /// Unsigned `and`.

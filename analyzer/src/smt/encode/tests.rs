@@ -582,3 +582,38 @@ fn scalar_bswap_encoding_matches_rust() {
         }
     }
 }
+
+#[test]
+fn interval_udiv_umod_encodings_match_rust() {
+    let mut rng = Rng::new(0x6476);
+    for w in [64u32, 32] {
+        let mask = if w == 64 { u64::MAX } else { 0xffff_ffff };
+        for i in 0..400 {
+            let pair = |rng: &mut Rng| {
+                let (x, y) = (rand_u64(rng) & mask, rand_u64(rng) & mask);
+                match rng.below(8) {
+                    0 => (x, y),
+                    1 => (x, x),
+                    2 => (0, y & 0xff),
+                    3 => (0, 0),
+                    4 => (x & 0xff, y & 0xfff),
+                    _ => (x.min(y), x.max(y)),
+                }
+            };
+            let (a, b) = (pair(&mut rng), pair(&mut rng));
+            let (sa, sb) = (SymRange::lit(a.0, a.1, w, false), SymRange::lit(b.0, b.1, w, false));
+            let want = if w == 64 {
+                let (x, y) = (U64Range { min: a.0, max: a.1 }, U64Range { min: b.0, max: b.1 });
+                let (d, m) = (x.udiv(&y), x.umod(&y));
+                ((d.min, d.max), (m.min, m.max))
+            } else {
+                let c = |v: u64| v as u32;
+                let (x, y) = (U32Range { min: c(a.0), max: c(a.1) }, U32Range { min: c(b.0), max: c(b.1) });
+                let (d, m) = (x.udiv(&y), x.umod(&y));
+                ((d.min as u64, d.max as u64), (m.min as u64, m.max as u64))
+            };
+            assert_eq!(sa.udiv(&sb).eval().expect("folds"), want.0, "w{w} {i} {a:x?} / {b:x?}");
+            assert_eq!(sa.umod(&sb).eval().expect("folds"), want.1, "w{w} {i} {a:x?} % {b:x?}");
+        }
+    }
+}
