@@ -55,35 +55,62 @@ pub fn parse_line_info(
     ext: &[u8],
     btf: &Btf,
 ) -> Result<HashMap<String, Vec<SectionLine>>, BtfExtError> {
+    // Older headers (hdr_len 24) still include line info; shorter ones have none.
+    let mut out = parse_info_block(ext, btf, 24, 16, |block, r| {
+        let insn_off = rd_u32(block, r).unwrap_or(0);
+        let file_off = rd_u32(block, r + 4).unwrap_or(0);
+        let line_off = rd_u32(block, r + 8).unwrap_or(0);
+        let line_col = rd_u32(block, r + 12).unwrap_or(0);
+        SectionLine {
+            insn_idx: (insn_off / 8) as usize,
+            file: btf.string_at(file_off).unwrap_or("").to_string(),
+            line: line_col >> 10,
+            column: line_col & 0x3ff,
+            text: btf.string_at(line_off).unwrap_or("").to_string(),
+        }
+    })?;
+    for lines in out.values_mut() {
+        lines.sort_by_key(|l| l.insn_idx);
+    }
+    Ok(out)
+}
+
+/// Walks one info block of a `.BTF.ext` section (`btf_ext_info_sec` records: section
+/// name, count, then `count` records of the block's `rec_size`), whose offset and length
+/// are the header's `u32`s at `hdr_field` and `hdr_field + 4`. `min_hdr_len` is the
+/// smallest header that has this block (older headers: an empty map). `record` reads one
+/// record at a byte offset of the block (at least 16 bytes are there).
+fn parse_info_block<T>(
+    ext: &[u8],
+    btf: &Btf,
+    min_hdr_len: usize,
+    hdr_field: usize,
+    record: impl Fn(&[u8], usize) -> T,
+) -> Result<HashMap<String, Vec<T>>, BtfExtError> {
     let bad = || BtfExtError::BadHeader { len: ext.len() };
     let magic = ext.get(0..2).ok_or_else(bad)?;
     if magic != [0x9f, 0xeb] {
         return Err(bad());
     }
     let hdr_len = rd_u32(ext, 4).ok_or_else(bad)? as usize;
-    // Older headers (hdr_len 24) still include line info; shorter ones have none.
-    if hdr_len < 24 {
+    if hdr_len < min_hdr_len {
         return Ok(HashMap::new());
     }
-    let li_off = rd_u32(ext, 16).ok_or_else(bad)? as usize;
-    let li_len = rd_u32(ext, 20).ok_or_else(bad)? as usize;
-    if li_len == 0 {
+    let off = rd_u32(ext, hdr_field).ok_or_else(bad)? as usize;
+    let len = rd_u32(ext, hdr_field + 4).ok_or_else(bad)? as usize;
+    if len == 0 {
         return Ok(HashMap::new());
     }
-    let oob = BtfExtError::OutOfBounds {
-        off: li_off,
-        len: li_len,
-        blob_len: ext.len(),
-    };
-    let start = hdr_len.checked_add(li_off).ok_or(oob.clone())?;
-    let end = start.checked_add(li_len).ok_or(oob.clone())?;
+    let oob = BtfExtError::OutOfBounds { off, len, blob_len: ext.len() };
+    let start = hdr_len.checked_add(off).ok_or(oob.clone())?;
+    let end = start.checked_add(len).ok_or(oob.clone())?;
     let block = ext.get(start..end).ok_or(oob)?;
     let rec_size = rd_u32(block, 0).ok_or(BtfExtError::Truncated { off: 0 })?;
     if rec_size < 16 {
         return Err(BtfExtError::BadRecordSize { rec_size });
     }
     let rec_size = rec_size as usize;
-    let mut out: HashMap<String, Vec<SectionLine>> = HashMap::new();
+    let mut out: HashMap<String, Vec<T>> = HashMap::new();
     let mut p = 4usize;
     while p < block.len() {
         let trunc = BtfExtError::Truncated { off: p };
@@ -95,25 +122,11 @@ pub fn parse_line_info(
             return Err(trunc);
         }
         let sec = btf.string_at(sec_name_off).unwrap_or("").to_string();
-        let lines = out.entry(sec).or_default();
+        let recs = out.entry(sec).or_default();
         for i in 0..num {
-            let r = p + i * rec_size;
-            let insn_off = rd_u32(block, r).unwrap_or(0);
-            let file_off = rd_u32(block, r + 4).unwrap_or(0);
-            let line_off = rd_u32(block, r + 8).unwrap_or(0);
-            let line_col = rd_u32(block, r + 12).unwrap_or(0);
-            lines.push(SectionLine {
-                insn_idx: (insn_off / 8) as usize,
-                file: btf.string_at(file_off).unwrap_or("").to_string(),
-                line: line_col >> 10,
-                column: line_col & 0x3ff,
-                text: btf.string_at(line_off).unwrap_or("").to_string(),
-            });
+            recs.push(record(block, p + i * rec_size));
         }
         p += total;
-    }
-    for lines in out.values_mut() {
-        lines.sort_by_key(|l| l.insn_idx);
     }
     Ok(out)
 }
@@ -134,54 +147,12 @@ pub struct CoreReloRecord {
 /// Parses the CO-RE relocations of a `.BTF.ext` section, keyed by ELF section name, in
 /// file order. A header without a CO-RE block gives an empty map.
 pub fn parse_core_relos(ext: &[u8], btf: &Btf) -> Result<HashMap<String, Vec<CoreReloRecord>>, BtfExtError> {
-    let bad = || BtfExtError::BadHeader { len: ext.len() };
-    let magic = ext.get(0..2).ok_or_else(bad)?;
-    if magic != [0x9f, 0xeb] {
-        return Err(bad());
-    }
-    let hdr_len = rd_u32(ext, 4).ok_or_else(bad)? as usize;
-    if hdr_len < 32 {
-        return Ok(HashMap::new());
-    }
-    let off = rd_u32(ext, 24).ok_or_else(bad)? as usize;
-    let len = rd_u32(ext, 28).ok_or_else(bad)? as usize;
-    if len == 0 {
-        return Ok(HashMap::new());
-    }
-    let oob = BtfExtError::OutOfBounds { off, len, blob_len: ext.len() };
-    let start = hdr_len.checked_add(off).ok_or(oob.clone())?;
-    let end = start.checked_add(len).ok_or(oob.clone())?;
-    let block = ext.get(start..end).ok_or(oob)?;
-    let rec_size = rd_u32(block, 0).ok_or(BtfExtError::Truncated { off: 0 })?;
-    if rec_size < 16 {
-        return Err(BtfExtError::BadRecordSize { rec_size });
-    }
-    let rec_size = rec_size as usize;
-    let mut out: HashMap<String, Vec<CoreReloRecord>> = HashMap::new();
-    let mut p = 4usize;
-    while p < block.len() {
-        let trunc = BtfExtError::Truncated { off: p };
-        let sec_name_off = rd_u32(block, p).ok_or(trunc.clone())?;
-        let num = rd_u32(block, p + 4).ok_or(trunc.clone())? as usize;
-        p += 8;
-        let total = num.checked_mul(rec_size).ok_or(trunc.clone())?;
-        if p.checked_add(total).is_none_or(|e| e > block.len()) {
-            return Err(trunc);
-        }
-        let sec = btf.string_at(sec_name_off).unwrap_or("").to_string();
-        let relos = out.entry(sec).or_default();
-        for i in 0..num {
-            let r = p + i * rec_size;
-            relos.push(CoreReloRecord {
-                insn_idx: (rd_u32(block, r).unwrap_or(0) / 8) as usize,
-                type_id: rd_u32(block, r + 4).unwrap_or(0),
-                access: btf.string_at(rd_u32(block, r + 8).unwrap_or(0)).unwrap_or("").to_string(),
-                kind: rd_u32(block, r + 12).unwrap_or(u32::MAX),
-            });
-        }
-        p += total;
-    }
-    Ok(out)
+    parse_info_block(ext, btf, 32, 24, |block, r| CoreReloRecord {
+        insn_idx: (rd_u32(block, r).unwrap_or(0) / 8) as usize,
+        type_id: rd_u32(block, r + 4).unwrap_or(0),
+        access: btf.string_at(rd_u32(block, r + 8).unwrap_or(0)).unwrap_or("").to_string(),
+        kind: rd_u32(block, r + 12).unwrap_or(u32::MAX),
+    })
 }
 
 #[cfg(test)]
