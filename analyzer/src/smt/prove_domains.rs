@@ -967,7 +967,7 @@ fn tnum_mul_induction_query(w: u32) -> Query {
 }
 
 /// The Rust interval operation on bit patterns at `w` bits, `signed` or not.
-fn rust_interval(w: u32, signed: bool, op: BinOp, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+pub(crate) fn rust_interval(w: u32, signed: bool, op: BinOp, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
     macro_rules! run {
         ($t:ident, $u:ty, $p:ty) => {{
             let c = |v: u64| v as $u as $p;

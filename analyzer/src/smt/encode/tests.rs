@@ -193,39 +193,6 @@ fn tnum_encodings_match_rust() {
     }
 }
 
-/// The Rust interval op on (bit patterns of) bounds at `w` bits.
-fn rust_range(w: u32, signed: bool, op: BinOp, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
-    macro_rules! run {
-        ($t:ident, $u:ty, $p:ty) => {{
-            let c = |v: u64| v as $u as $p;
-            let (x, y) = (
-                $t {
-                    min: c(a.0),
-                    max: c(a.1),
-                },
-                $t {
-                    min: c(b.0),
-                    max: c(b.1),
-                },
-            );
-            let r = match op {
-                BinOp::Add => x.add(&y),
-                BinOp::Sub => x.sub(&y),
-                BinOp::And => x.and(&y),
-                BinOp::Or => x.or(&y),
-                _ => x.xor(&y),
-            };
-            (r.min as $u as u64, r.max as $u as u64)
-        }};
-    }
-    match (w, signed) {
-        (64, false) => run!(U64Range, u64, u64),
-        (64, true) => run!(S64Range, u64, i64),
-        (_, false) => run!(U32Range, u32, u32),
-        (_, true) => run!(S32Range, u32, i32),
-    }
-}
-
 #[test]
 fn interval_encodings_match_rust() {
     let mut rng = Rng::new(2);
@@ -259,7 +226,7 @@ fn interval_encodings_match_rust() {
                 let got = enc.eval().expect("folds");
                 assert_eq!(
                     got,
-                    rust_range(w, signed, op, a, b),
+                    crate::smt::prove_domains::rust_interval(w, signed, op, a, b),
                     "w{w} signed={signed} {op:?} {a:x?} {b:x?}"
                 );
             }
