@@ -34,6 +34,8 @@ fn quick_subset_is_proved() {
         "interval.s32.sub",
         "interval.s64.and",
         "interval.s64.neg",
+        "interval.u64.mod",
+        "interval.u32.div",
         "scalar.bswap64",
         "outcome.slt.w64",
         "outcome.eq.w32",

@@ -35,9 +35,9 @@
 //!   (the amount is a symbolic byte), `tnum.mul` (64 bits; times out) and
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
 //! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`,
-//!   `interval.{u64,u32}.{div,mod}` (encoded, but Z3 does not finish even
-//!   at 32 bits: bit-blasted dividers; also not with monotonicity lemmas
-//!   such as `x/y <= amax/y`, each of which times out on its own);
+//!   `interval.{u64,u32}.{div,mod}` (over the integers with `div`/`mod`
+//!   uninterpreted, from separately proved monotonicity and remainder
+//!   lemmas: bit-blasted dividers never finish);
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
 //!   (the whole `Scalar::binop`: constant folding, components, product),
 //!   `scalar.zext32`, `scalar.neg.{w64,w32}`, `scalar.truncate.{1,2,3,5,6,7}`
@@ -50,6 +50,7 @@
 //!   y in b' (so `None` only when no such pair exists);
 //! - the remaining operations are listed as `NotEncoded`.
 
+use super::encode::int_range::{concrete_udiv, concrete_umod, Arith, IntRange};
 use super::encode::range::SymRange;
 use super::encode::refine::{self, Cond};
 use super::encode::scalar::{SymScalar, SyncMode};
@@ -61,7 +62,7 @@ use lattices::{S32Range, S64Range, U32Range, U64Range};
 use rayon::prelude::*;
 use std::fmt;
 use std::time::{Duration, Instant};
-use z3::ast::{Bool, BV};
+use z3::ast::{Bool, Int, BV};
 use z3::{Model, Params, SatResult, Solver, Tactic};
 
 /// The verdict on one operation.
@@ -467,10 +468,21 @@ pub(crate) struct Case {
     pub(crate) pre: Bool,
     /// The claim.
     pub(crate) goal: Bool,
-    /// Normalise to sums of monomials first (Z3's `simplify :som true`):
-    /// ring identities on products then become syntactic, where bit-blasting
-    /// two 64-bit multipliers would not finish.
-    pub(crate) som: bool,
+    /// Which solver decides it.
+    pub(crate) logic: Logic,
+}
+
+/// The solver configuration of a [`Case`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Logic {
+    /// Bit-vectors (`QF_BV`).
+    Bv,
+    /// Bit-vectors, normalised to sums of monomials first (Z3's `simplify
+    /// :som true`): ring identities on products then become syntactic,
+    /// where bit-blasting two 64-bit multipliers would not finish.
+    Som,
+    /// Integers (with uninterpreted functions), Z3's default solver.
+    Int,
 }
 
 /// Renders a model of a failing case (label given) as a counterexample.
@@ -493,7 +505,7 @@ impl Query {
                 label: String::new(),
                 pre,
                 goal,
-                som: false,
+                logic: Logic::Bv,
             }],
             explain: Box::new(move |_, m| explain(m)),
         }
@@ -511,7 +523,7 @@ impl Query {
                 label,
                 pre: pre.clone(),
                 goal,
-                som: false,
+                logic: Logic::Bv,
             })
             .collect();
         Query {
@@ -547,15 +559,17 @@ pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
     let mut gave_up = false;
     let mut proven: Vec<Bool> = Vec::new();
     for case in &q.cases {
-        let solver = if case.som {
-            let mut sp = Params::new();
-            sp.set_bool("som", true);
-            Tactic::new("simplify")
-                .with(&sp)
-                .and_then(&Tactic::new("smt"))
-                .solver()
-        } else {
-            Solver::new_for_logic("QF_BV").unwrap_or_default()
+        let solver = match case.logic {
+            Logic::Som => {
+                let mut sp = Params::new();
+                sp.set_bool("som", true);
+                Tactic::new("simplify")
+                    .with(&sp)
+                    .and_then(&Tactic::new("smt"))
+                    .solver()
+            }
+            Logic::Bv => Solver::new_for_logic("QF_BV").unwrap_or_default(),
+            Logic::Int => Solver::new(),
         };
         let mut p = Params::new();
         p.set_u32("timeout", timeout_ms.max(1));
@@ -822,7 +836,7 @@ fn tnum_shift_by_query(op: BinOp, bitness: u8) -> Query {
         label: label.to_string(),
         pre: pre.clone(),
         goal,
-        som: false,
+        logic: Logic::Bv,
     };
     let cases = vec![
         case("visited", &pre, amt.masked_amount(bitness).contains(&k)),
@@ -909,7 +923,7 @@ fn tnum_mul_induction_query(w: u32) -> Query {
         label: label.to_string(),
         pre: pre.clone(),
         goal,
-        som: false,
+        logic: Logic::Bv,
     };
     let cases = vec![
         // x = 2h + l with h = x >> 1, l = x & 1 (as a bit)
@@ -931,7 +945,7 @@ fn tnum_mul_induction_query(w: u32) -> Query {
         ),
         // a ring identity, by normalisation to sums of monomials
         Case {
-            som: true,
+            logic: Logic::Som,
             ..case(
                 "identity",
                 &t,
@@ -1245,46 +1259,134 @@ fn rust_interval_neg(w: u32, signed: bool, (lo, hi): (u64, u64)) -> (u64, u64) {
     }
 }
 
-/// Unsigned interval `udiv`/`umod` (eBPF: `x / 0 = 0`, `x % 0 = x`): x in
-/// a and y in b give `x / y` (`x % y`) in `a.udiv(b)` (`a.umod(b)`); the
-/// lower and the upper bound are separate goals.
+/// A lemma about the integer operations of an [`Arith`], instantiated at
+/// three integers (an implication).
+type IntLemma = fn(&Arith, &Int, &Int, &Int) -> Bool;
+
+/// `0 <= p <= q`, `r > 0` give `p div r <= q div r`.
+fn lemma_div_num(ar: &Arith, p: &Int, q: &Int, r: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    Bool::and(&[p.ge(&z), p.le(q), r.gt(&z)]).implies(ar.div(p, r).le(ar.div(q, r)))
+}
+
+/// `p >= 0`, `0 < q <= r` give `p div r <= p div q`.
+fn lemma_div_den(ar: &Arith, p: &Int, q: &Int, r: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    Bool::and(&[p.ge(&z), q.gt(&z), q.le(r)]).implies(ar.div(p, r).le(ar.div(p, q)))
+}
+
+/// `p >= 0`, `q > 0` give `p div q >= 0` (`r` unused).
+fn lemma_div_nonneg(ar: &Arith, p: &Int, q: &Int, _: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    Bool::and(&[p.ge(&z), q.gt(&z)]).implies(ar.div(p, q).ge(&z))
+}
+
+/// `p >= 0`, `q > 0` give `0 <= p mod q < q` and `p mod q <= p`, and
+/// `p mod q == p` when `p < q` (`r` unused).
+fn lemma_mod(ar: &Arith, p: &Int, q: &Int, _: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    let m = ar.rem(p, q);
+    Bool::and(&[p.ge(&z), q.gt(&z)]).implies(Bool::and(&[
+        m.ge(&z),
+        m.lt(q),
+        m.le(p),
+        p.lt(q).implies(m.eq(p)),
+    ]))
+}
+
+/// Each lemma as a case of its own: proved for the exact operations on
+/// fresh integers, so it holds at every instance.
+fn int_lemma_cases(lemmas: &[(&str, IntLemma)]) -> Vec<Case> {
+    let (p, q, r) = (
+        Int::new_const("lemma.p"),
+        Int::new_const("lemma.q"),
+        Int::new_const("lemma.r"),
+    );
+    lemmas
+        .iter()
+        .map(|(label, l)| Case {
+            label: format!("lemma {label}"),
+            pre: Bool::from_bool(true),
+            goal: l(&Arith::Exact, &p, &q, &r),
+            logic: Logic::Int,
+        })
+        .collect()
+}
+
+/// Unsigned interval `udiv`/`umod` at `w` bits (eBPF: `x / 0 = 0`,
+/// `x % 0 = x`): x in a and y in b give `x / y` (`x % y`) in `a.udiv(b)`
+/// (`a.umod(b)`). Bit-blasted dividers never finish (not even at 32 bits),
+/// so the proof is over the integers ([`IntRange`]: the Rust code divides
+/// non-negative values exactly, which is integer `div`/`mod`), in two steps:
+/// - lemmas, each proved by Z3 for the exact integer `div`/`mod` on fresh
+///   integers: `div_num` (`0 <= p <= q`, `r > 0` give `p/r <= q/r`),
+///   `div_den` (`p >= 0`, `0 < q <= r` give `p/r <= p/q`), `div_nonneg`,
+///   and for `mod` (`p >= 0`, `q > 0`): `0 <= p%q < q`, `p%q <= p`, and
+///   `p%q == p` when `p < q`;
+/// - the goal (`min` and `max` separately) with `div` and `mod`
+///   uninterpreted, assuming only those lemmas instantiated where the
+///   argument needs them. Division: `x/y <= a.max/y <= a.max/dlo`
+///   (`dlo = max(b.min, 1) <= y`) and `a.min/b.max <= a.min/y <= x/y`
+///   for `y > 0`, `0 <= a.max/dlo` for `y == 0` (`x/0 = 0`);
+///   remainder: `x%y == x` when `a.max < dlo`, else `0 <= x%y <= min(x,
+///   y - 1) <= min(a.max, b.max - 1)`. The real operations satisfy every
+///   instance (the lemmas hold for all integers), so the goal holds for
+///   them; every formula is at `w` bits' values, so this is a proof at `w` bits.
 fn interval_divmod_query(w: u32, is_mod: bool) -> Query {
-    let a = SymRange::fresh("a", w, false);
-    let b = SymRange::fresh("b", w, false);
-    let x = BV::new_const("x", w);
-    let y = BV::new_const("y", w);
+    let a = IntRange::fresh("a", w, false);
+    let b = IntRange::fresh("b", w, false);
+    let x = Int::new_const("x");
+    let y = Int::new_const("y");
     let op = if is_mod { BinOp::Mod } else { BinOp::Div };
-    let c = {
-        let y_zero = y.eq(lit(0, w));
-        if is_mod {
-            y_zero.ite(&x, &x.bvurem(&y))
-        } else {
-            y_zero.ite(&lit(0, w), &x.bvudiv(&y))
-        }
+    let lemmas: Vec<(&str, IntLemma)> = if is_mod {
+        vec![("mod", lemma_mod)]
+    } else {
+        vec![
+            ("div_num", lemma_div_num),
+            ("div_den", lemma_div_den),
+            ("div_nonneg", lemma_div_nonneg),
+        ]
     };
-    let r = if is_mod { a.umod(&b) } else { a.udiv(&b) };
-    let pre = Bool::and(&[a.has(&x), b.has(&y)]);
-    let goals = vec![
-        ("min".to_string(), r.min.bvule(&c)),
-        ("max".to_string(), c.bvule(&r.max)),
-    ];
-    let explain = move |_: &str, m: &Model| {
-        let (ra, rb) = ((mv(m, &a.min), mv(m, &a.max)), (mv(m, &b.min), mv(m, &b.max)));
-        let (vx, vy) = (mv(m, &x), mv(m, &y));
+    let mut cases = int_lemma_cases(&lemmas);
+    let ar = Arith::opaque("op");
+    let (zero, one) = (Int::from_i64(0), Int::from_i64(1));
+    let dlo = b.min.eq(&zero).ite(&one, &b.min);
+    let instances = if is_mod {
+        vec![lemma_mod(&ar, &x, &y, &zero)]
+    } else {
+        vec![
+            lemma_div_num(&ar, &x, &a.max, &y),
+            lemma_div_den(&ar, &a.max, &dlo, &y),
+            lemma_div_num(&ar, &a.min, &x, &y),
+            lemma_div_den(&ar, &a.min, &y, &b.max),
+            lemma_div_nonneg(&ar, &x, &y, &zero),
+            lemma_div_nonneg(&ar, &a.max, &dlo, &zero),
+        ]
+    };
+    let (c, r) = if is_mod {
+        (concrete_umod(&x, &y, &ar), a.umod(&b))
+    } else {
+        (concrete_udiv(&x, &y, &ar), a.udiv(&b, &ar))
+    };
+    let mut pre = vec![a.well_formed(), b.well_formed(), a.has(&x), b.has(&y)];
+    pre.extend(instances);
+    let pre = Bool::and(&pre);
+    for (label, goal) in [("min", r.min.le(&c)), ("max", c.le(&r.max))] {
+        cases.push(Case {
+            label: label.to_string(),
+            pre: pre.clone(),
+            goal,
+            logic: Logic::Int,
+        });
+    }
+    let explain = move |label: &str, m: &Model| {
+        if label.starts_with("lemma") {
+            return format!("{label} fails (a lemma about integer div/mod, no Rust replay)");
+        }
+        let (ra, rb) = ((mi(m, &a.min), mi(m, &a.max)), (mi(m, &b.min), mi(m, &b.max)));
+        let (vx, vy) = (mi(m, &x), mi(m, &y));
         let conc = eval_binop(op, BitWidth::W64, vx, vy) & low(w);
-        let rr = if w == 64 {
-            let (p, q) = (U64Range { min: ra.0, max: ra.1 }, U64Range { min: rb.0, max: rb.1 });
-            let r = if is_mod { p.umod(&q) } else { p.udiv(&q) };
-            (r.min, r.max)
-        } else {
-            let c = |v: u64| v as u32;
-            let (p, q) = (
-                U32Range { min: c(ra.0), max: c(ra.1) },
-                U32Range { min: c(rb.0), max: c(rb.1) },
-            );
-            let r = if is_mod { p.umod(&q) } else { p.udiv(&q) };
-            (r.min as u64, r.max as u64)
-        };
+        let rr = rust_udivmod(w, is_mod, ra, rb);
         format!(
             "[{:#x}, {:#x}] {} [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} y={vy:#x} -> {conc:#x} {}",
             ra.0,
@@ -1297,7 +1399,33 @@ fn interval_divmod_query(w: u32, is_mod: bool) -> Query {
             verdict(!in_range(w, false, rr, conc))
         )
     };
-    Query::split(&pre, goals, explain)
+    Query {
+        cases,
+        explain: Box::new(explain),
+    }
+}
+
+/// The Rust `udiv`/`umod` of the `w`-bit unsigned ranges `a`, `b`.
+fn rust_udivmod(w: u32, is_mod: bool, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+    if w == 64 {
+        let (p, q) = (U64Range { min: a.0, max: a.1 }, U64Range { min: b.0, max: b.1 });
+        let r = if is_mod { p.umod(&q) } else { p.udiv(&q) };
+        (r.min, r.max)
+    } else {
+        let c = |v: u64| v as u32;
+        let (p, q) = (
+            U32Range { min: c(a.0), max: c(a.1) },
+            U32Range { min: c(b.0), max: c(b.1) },
+        );
+        let r = if is_mod { p.umod(&q) } else { p.udiv(&q) };
+        (r.min as u64, r.max as u64)
+    }
+}
+
+/// An integer model value as a bit pattern (two's complement for negative
+/// values; 0 if the model leaves it open).
+fn mi(m: &Model, x: &Int) -> u64 {
+    m.eval(x, true).and_then(|v| v.as_i128()).map_or(0, |v| v as u64)
 }
 
 /// Interval `neg`: x in a gives `-x` (wrapping at `w` bits) in `a.neg()`.
@@ -1778,6 +1906,36 @@ mod tests {
         let pre = Bool::and(&[a.has(&x), b.has(&y)]);
         let q = Query::single(pre, broken.has(&x.bvadd(&y)), |_| "broken".to_string());
         assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
+    }
+
+    #[test]
+    fn broken_interval_udiv_has_a_counterexample() {
+        // the upper bound divided by the largest divisor instead of the smallest
+        let a = IntRange::fresh("a", 64, false);
+        let b = IntRange::fresh("b", 64, false);
+        let (x, y) = (Int::new_const("x"), Int::new_const("y"));
+        let ar = Arith::Exact;
+        let broken_max = ar.div(&a.max, &b.max);
+        let pre = Bool::and(&[
+            a.well_formed(),
+            b.well_formed(),
+            a.has(&x),
+            b.has(&y),
+            b.min.gt(Int::from_i64(0)),
+        ]);
+        let goal = concrete_udiv(&x, &y, &ar).le(&broken_max);
+        let q = Query {
+            cases: vec![Case {
+                label: "max".into(),
+                pre,
+                goal,
+                logic: Logic::Int,
+            }],
+            explain: Box::new(|_, _| "broken".to_string()),
+        };
+        assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
+        // the real one is proved
+        assert_eq!(prove_one("interval.u64.div", 30_000), Outcome::Proved);
     }
 
     #[test]

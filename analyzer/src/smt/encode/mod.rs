@@ -12,12 +12,16 @@
 //! - [`scalar`]: `Scalar` (five components), `sync`, the lattice meet and
 //!   the add/sub/and/or/xor transfer functions of `Scalar::binop`.
 //! - [`refine`]: `Scalar::branch_outcome` and `Scalar::refine`.
+//! - [`int_range`]: the interval `udiv`, `umod` and `mul` over the integers
+//!   (their Rust code computes in exact arithmetic), with the division and
+//!   product exact or uninterpreted.
 //! - [`concrete`]: `eval_binop` / `eval_cmp` (the concrete semantics).
 //!
 //! All terms live in z3's thread-local context: build and solve a formula
 //! on one thread.
 
 pub mod concrete;
+pub mod int_range;
 pub mod range;
 pub mod refine;
 pub mod scalar;
