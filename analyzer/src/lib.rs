@@ -12,6 +12,7 @@ pub mod diag;
 pub mod discharge;
 pub mod elf;
 pub mod exec;
+pub mod findings;
 pub mod fixpoint;
 pub mod gen;
 pub mod global_funcs;

@@ -6,6 +6,7 @@
 //! malformed program gives a result with verdict `Error`, never a panic.
 
 use crate::analysis::EbpfAnalysis;
+use crate::findings::RecordingAnalysis;
 use crate::cfg::{build_cfg, CfgConfig};
 use crate::diag::{DiagCode, Diagnostic};
 use crate::exec::Env;
@@ -497,7 +498,12 @@ fn verify_linked(
         max_node_visits: config.max_node_visits,
         deadline: config.timeout.map(|t| start + t),
     };
-    let fix = match solve(&cfg.graph, cfg.entry, &cfg.wto, &analysis, &config.widening, &budget) {
+    // The solver's last visit of each block runs on the block's final entry state: what it
+    // finds is the check (see `findings`), no second pass needed.
+    let recording = RecordingAnalysis::new(&analysis, cfg.graph.node_count());
+    let solved = solve(&cfg.graph, cfg.entry, &cfg.wto, &recording, &config.widening, &budget);
+    let findings = recording.into_findings();
+    let fix = match solved {
         Ok(f) => f,
         Err(crate::fixpoint::FixpointError::MemoryLimit { bytes, visits }) => {
             // Our limit, not the program's fault: no verdict.
@@ -572,10 +578,10 @@ fn verify_linked(
         }
     }
     res.stats.blocks = cfg.graph.node_count();
-    // Check pass: re-run every reachable block on its final entry state.
+    // The check: every reachable block's findings on its final entry state, in WTO order.
     // Diagnostics in pc order, and at one pc in the order the checks raised them.
     let mut diags: Vec<Diagnostic> = Vec::new();
-    let mut first_err_state: Option<(usize, String)> = None;
+    let mut first_err_state: Option<(usize, &AbsState)> = None;
     let mut per_pc_after: Vec<Option<StateSet>> = vec![None; insns.len()];
     let mut per_pc_before: Vec<Option<StateSet>> = vec![None; insns.len()];
     let mut processed = 0u64;
@@ -589,28 +595,31 @@ fn verify_linked(
         let block = &cfg.graph[*n];
         processed += (block.end - block.start + 1) as u64;
         let func = cfg.frames.get(block.frame).map(|f| f.func_start).unwrap_or(0);
-        analysis.run_block(block, entry, |pc, before, step| {
-            if let Some(o) = &step.out {
-                let d = stack_depth.entry(func).or_insert(0);
-                *d = (*d).max(o.frame().stack.depth());
+        let Some(found) = findings.get(n.index()) else { continue };
+        let d = stack_depth.entry(func).or_insert(0);
+        *d = (*d).max(found.stack_depth);
+        if let Some((pc, st)) = &found.first_error {
+            if first_err_state.is_none_or(|(p, _)| *pc < p) {
+                first_err_state = Some((*pc, st));
             }
-            for d in &step.diags {
-                if first_err_state.as_ref().is_none_or(|(p, _)| pc < *p) {
-                    first_err_state = Some((pc, state_text(before, obj)));
-                }
-                if !diags.contains(d) {
-                    diags.push(d.clone());
-                }
+        }
+        for d in &found.diags {
+            if !diags.contains(d) {
+                diags.push(d.clone());
             }
-            if config.collect_states {
+        }
+        if config.collect_states {
+            // The states for the log: the block once more on its final entry.
+            analysis.run_block(block, entry, |pc, before, step| {
                 let b = per_pc_before[pc].get_or_insert_with(StateSet::bottom);
                 b.add(before.clone());
                 if let Some(o) = &step.out {
                     per_pc_after[pc].get_or_insert_with(StateSet::bottom).add(o.clone());
                 }
-            }
-        });
+            });
+        }
     }
+    let first_err_state = first_err_state.map(|(pc, st)| (pc, state_text(st, obj)));
     res.stats.processed = processed.max(fix.stats.node_visits);
     if let Some(d) = combined_stack_error(&cfg, &stack_depth) {
         diags.push(d);
