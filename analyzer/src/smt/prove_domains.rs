@@ -35,9 +35,10 @@
 //!   (the amount is a symbolic byte), `tnum.mul` (64 bits; times out) and
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
 //! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`,
-//!   `interval.{u64,u32}.{div,mod}` (over the integers with `div`/`mod`
+//!   `interval.{u64,s64,u32,s32}.mul` and `interval.{u64,u32}.{div,mod}`
+//!   (over the integers with `div`/`mod`
 //!   uninterpreted, from separately proved monotonicity and remainder
-//!   lemmas: bit-blasted dividers never finish);
+//!   lemmas: bit-blasted dividers and multipliers never finish);
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
 //!   (the whole `Scalar::binop`: constant folding, components, product),
 //!   `scalar.zext32`, `scalar.neg.{w64,w32}`, `scalar.truncate.{1,2,3,5,6,7}`
@@ -131,6 +132,8 @@ enum Obligation {
     IntervalNeg { w: u32, signed: bool },
     /// Unsigned `udiv` (`is_mod` false) or `umod` at `w` bits.
     IntervalDivMod { w: u32, is_mod: bool },
+    /// `mul` of the `w`-bit ranges.
+    IntervalMul { w: u32, signed: bool },
     Sync,
     Meet,
     Binop(BinOp, BitWidth),
@@ -163,14 +166,17 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 8] = [
+const NOT_ENCODED: [&str; 11] = [
     "scalar.mul",
     "scalar.div",
     "scalar.mod",
     "scalar.sdiv",
     "scalar.smod",
     "scalar.shifts",
-    "interval.mul_sdiv_smod",
+    "interval.s64.sdiv",
+    "interval.s64.smod",
+    "interval.s32.sdiv",
+    "interval.s32.smod",
     "interval.shifts_sext",
 ];
 
@@ -252,6 +258,9 @@ impl Obligation {
             Obligation::IntervalNeg { w, signed } => {
                 format!("interval.{}{w}.neg", if signed { "s" } else { "u" })
             }
+            Obligation::IntervalMul { w, signed } => {
+                format!("interval.{}{w}.mul", if signed { "s" } else { "u" })
+            }
             Obligation::Outcome(c, w) => format!("outcome.{}.{}", cmp_name(c), width_name(w)),
             Obligation::Refine(c, w, taken) => format!(
                 "refine.{}.{}.{}",
@@ -292,6 +301,7 @@ impl Obligation {
             Obligation::Bswap(b) => bswap_query(b),
             Obligation::IntervalNeg { w, signed } => interval_neg_query(w, signed),
             Obligation::IntervalDivMod { w, is_mod } => interval_divmod_query(w, is_mod),
+            Obligation::IntervalMul { w, signed } => interval_mul_query(w, signed),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
             Obligation::NotEncoded(_) => return None,
@@ -334,6 +344,7 @@ fn obligations() -> Vec<Obligation> {
             v.push(Obligation::Interval { w, signed, op });
         }
         v.push(Obligation::IntervalNeg { w, signed });
+        v.push(Obligation::IntervalMul { w, signed });
         if !signed {
             v.push(Obligation::IntervalDivMod { w, is_mod: false });
             v.push(Obligation::IntervalDivMod { w, is_mod: true });
@@ -1000,6 +1011,7 @@ pub(crate) fn rust_interval(w: u32, signed: bool, op: BinOp, a: (u64, u64), b: (
                 BinOp::Sub => x.sub(&y),
                 BinOp::And => x.and(&y),
                 BinOp::Or => x.or(&y),
+                BinOp::Mul => x.mul(&y),
                 _ => x.xor(&y),
             };
             (r.min as u64 & low(w), r.max as u64 & low(w))
@@ -1397,6 +1409,91 @@ fn interval_divmod_query(w: u32, is_mod: bool) -> Query {
             rr.0,
             rr.1,
             verdict(!in_range(w, false, rr, conc))
+        )
+    };
+    Query {
+        cases,
+        explain: Box::new(explain),
+    }
+}
+
+/// `p <= q` gives `p * r <= q * r` for `r >= 0`, `q * r <= p * r` for
+/// `r <= 0` (multiplication is monotone in its first argument).
+fn lemma_mul_first(ar: &Arith, p: &Int, q: &Int, r: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    let (pr, qr) = (ar.mul(p, r), ar.mul(q, r));
+    p.le(q).implies(Bool::and(&[r.ge(&z).implies(pr.le(&qr)), r.le(&z).implies(qr.le(&pr))]))
+}
+
+/// `p <= q` gives `r * p <= r * q` for `r >= 0`, `r * q <= r * p` for
+/// `r <= 0` (the same in the second argument).
+fn lemma_mul_second(ar: &Arith, p: &Int, q: &Int, r: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    let (rp, rq) = (ar.mul(r, p), ar.mul(r, q));
+    p.le(q).implies(Bool::and(&[r.ge(&z).implies(rp.le(&rq)), r.le(&z).implies(rq.le(&rp))]))
+}
+
+/// Interval `mul` at `w` bits, unsigned or signed: x in a and y in b give
+/// `x * y` (wrapped to `w` bits) in `a.mul(b)`. The Rust code multiplies
+/// the bounds exactly (`u128`/`i128`) and keeps the wrapped range when it
+/// lies in one `2^w` band, so the proof is over the integers
+/// ([`IntRange::mul`]), with the product uninterpreted in the goal and two
+/// lemmas proved separately for the exact product: `mul_first` (`p <= q`
+/// gives `p*r <= q*r` if `r >= 0`, the reverse if `r <= 0`) and
+/// `mul_second` (the same in the second argument). Instances: `x*y` lies
+/// between `a.min*y` and `a.max*y` (by the sign of `y`), and `a.min*y`
+/// (`a.max*y`) between `a.min*b.min` and `a.min*b.max` (`a.max*b.min`,
+/// `a.max*b.max`) by the sign of `a.min` (`a.max`); so `x*y` lies between
+/// the least and the greatest corner product (unsigned: `a.min*b.min` and
+/// `a.max*b.max`), and the band argument (same quotient by `2^w` at both
+/// ends, so wrapping subtracts the same multiple of `2^w` everywhere) is
+/// linear. Bit-blasting two 64-bit multipliers would never finish.
+fn interval_mul_query(w: u32, signed: bool) -> Query {
+    let a = IntRange::fresh("a", w, signed);
+    let b = IntRange::fresh("b", w, signed);
+    let x = Int::new_const("x");
+    let y = Int::new_const("y");
+    let mut cases = int_lemma_cases(&[
+        ("mul_first", lemma_mul_first as IntLemma),
+        ("mul_second", lemma_mul_second),
+    ]);
+    let ar = Arith::opaque("op");
+    let mut pre = vec![a.well_formed(), b.well_formed(), a.has(&x), b.has(&y)];
+    pre.push(lemma_mul_first(&ar, &a.min, &x, &y));
+    pre.push(lemma_mul_first(&ar, &x, &a.max, &y));
+    for end in [&a.min, &a.max] {
+        pre.push(lemma_mul_second(&ar, &b.min, &y, end));
+        pre.push(lemma_mul_second(&ar, &y, &b.max, end));
+    }
+    let pre = Bool::and(&pre);
+    let c = a.wrap(&ar.mul(&x, &y));
+    let r = a.mul(&b, &ar);
+    for (label, goal) in [("min", r.min.le(&c)), ("max", c.le(&r.max))] {
+        cases.push(Case {
+            label: label.to_string(),
+            pre: pre.clone(),
+            goal,
+            logic: Logic::Int,
+        });
+    }
+    let explain = move |label: &str, m: &Model| {
+        if label.starts_with("lemma") {
+            return format!("{label} fails (a lemma about integer products, no Rust replay)");
+        }
+        let bits = |v: &Int| mi(m, v) & low(w);
+        let (ra, rb) = ((bits(&a.min), bits(&a.max)), (bits(&b.min), bits(&b.max)));
+        let (vx, vy) = (bits(&x), bits(&y));
+        let conc = vx.wrapping_mul(vy) & low(w);
+        let rr = rust_interval(w, signed, BinOp::Mul, ra, rb);
+        format!(
+            "[{:#x}, {:#x}] mul [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} y={vy:#x} -> {conc:#x} {}",
+            ra.0,
+            ra.1,
+            rb.0,
+            rb.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, signed, rr, conc))
         )
     };
     Query {
