@@ -366,16 +366,55 @@ fn entry_max(enc: &LoopEncoding, c: &Candidate, timeout_ms: u32) -> Option<u64> 
 
 /// The largest value of `e` (width `w`) in the models of `s`, bit by bit.
 fn maximum(s: &Solver, e: &BV, w: u32) -> Option<u64> {
+    // Bit by bit from the top; a model's value of `e` (a feasible value) answers the
+    // queries it already satisfies, so only the 0 bits of the best witness cost a query.
     let mut max = 0u64;
+    let mut witness: Option<u64> = None;
     for bit in (0..w).rev() {
         let t = max | (1u64 << bit);
-        match check_with(s, &e.bvuge(BV::from_u64(t, w))) {
-            SatResult::Sat => max = t,
-            SatResult::Unsat => {}
-            SatResult::Unknown => return None,
+        if witness.is_some_and(|v| v >= t) {
+            max = t;
+            continue;
+        }
+        match check_value(s, &e.bvuge(BV::from_u64(t, w)), e) {
+            (SatResult::Sat, v) => {
+                max = t;
+                witness = v;
+            }
+            (SatResult::Unsat, _) => {}
+            (SatResult::Unknown, _) => return None,
         }
     }
     Some(max)
+}
+
+/// The least value of `e` (`w` bits) over the solver's models, bit by bit from the top, a
+/// model's value answering the queries it satisfies; `None` on a Z3 timeout.
+fn minimum(s: &Solver, e: &BV, w: u32) -> Option<u64> {
+    let mut min = 0u64;
+    let mut witness: Option<u64> = None;
+    for bit in (0..w).rev() {
+        let t = min | (1u64 << bit);
+        if witness.is_some_and(|v| v < t) {
+            continue;
+        }
+        match check_value(s, &e.bvult(BV::from_u64(t, w)), e) {
+            (SatResult::Unsat, _) => min = t,
+            (SatResult::Sat, v) => witness = v,
+            (SatResult::Unknown, _) => return None,
+        }
+    }
+    Some(min)
+}
+
+/// `check` under an extra assumption, with the model's value of `e` when satisfiable.
+fn check_value(s: &Solver, extra: &Bool, e: &BV) -> (SatResult, Option<u64>) {
+    s.push();
+    s.assert(extra);
+    let r = s.check();
+    let v = if r == SatResult::Sat { s.get_model().and_then(|m| m.eval(e, true)).and_then(|x| x.as_u64()) } else { None };
+    s.pop(1);
+    (r, v)
 }
 
 /// Most body executions given the ranking function `e` (`e2` after one iteration);
@@ -406,15 +445,7 @@ fn bound(s: &Solver, e: &BV, e2: &BV, w: u32, entry_max: Option<u64>) -> Option<
         (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b)?,
     };
-    let mut min = 0u64;
-    for bit in (0..w).rev() {
-        let t = min | (1u64 << bit);
-        match check_with(s, &e.bvult(lit(t))) {
-            SatResult::Unsat => min = t,
-            SatResult::Sat => {}
-            SatResult::Unknown => return None,
-        }
-    }
+    let min = minimum(s, e, w)?;
     let back_edges = (max.saturating_sub(min) / k).saturating_add(1);
     Some(back_edges.saturating_add(1))
 }
