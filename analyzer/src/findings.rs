@@ -28,6 +28,8 @@ pub struct BlockFindings {
     pub diags: Vec<Diagnostic>,
     /// The state before the first instruction (lowest pc, earliest raised) with a diagnostic.
     pub first_error: Option<(usize, AbsState)>,
+    /// For each pc with a diagnostic, the state before it that first raised one.
+    pub error_states: Vec<(usize, AbsState)>,
     /// Deepest stack use of the states after the block's instructions.
     pub stack_depth: i64,
 }
@@ -71,6 +73,9 @@ impl Analysis for RecordingAnalysis<'_, '_> {
             for d in &step.diags {
                 if found.first_error.as_ref().is_none_or(|(p, _)| pc < *p) {
                     found.first_error = Some((pc, before.clone()));
+                }
+                if !found.error_states.iter().any(|(p, _)| *p == pc) {
+                    found.error_states.push((pc, before.clone()));
                 }
                 if !found.diags.contains(d) {
                     found.diags.push(d.clone());
@@ -158,6 +163,9 @@ mod tests {
                     if again.first_error.as_ref().is_none_or(|(p, _)| pc < *p) {
                         again.first_error = Some((pc, before.clone()));
                     }
+                    if !again.error_states.iter().any(|(p, _)| *p == pc) {
+                        again.error_states.push((pc, before.clone()));
+                    }
                     if !again.diags.contains(d) {
                         again.diags.push(d.clone());
                     }
@@ -166,6 +174,7 @@ mod tests {
             let rec = &findings[n.index()];
             assert_eq!(rec.diags, again.diags, "block {n:?}");
             assert_eq!(rec.first_error, again.first_error, "block {n:?}");
+            assert_eq!(rec.error_states, again.error_states, "block {n:?}");
             assert_eq!(rec.stack_depth, again.stack_depth, "block {n:?}");
             diags += rec.diags.len();
         }

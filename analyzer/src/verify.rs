@@ -267,6 +267,10 @@ pub struct ProgramResult {
     pub trace: Vec<InsnTrace>,
     /// The state before the first error, in the kernel's notation.
     pub error_state: Option<String>,
+    /// For each pc with a diagnostic, in pc order: the state (one path's, in the kernel's
+    /// notation) before the instruction that first raised it.
+    #[serde(skip)]
+    pub error_states: Vec<(usize, String)>,
     pub stats: Stats,
     #[serde(skip)]
     pub line_info: Vec<LineInfo>,
@@ -286,6 +290,7 @@ impl ProgramResult {
             error: None,
             trace: Vec::new(),
             error_state: None,
+            error_states: Vec::new(),
             stats: Stats { insns: prog.insns.len(), ..Stats::default() },
             line_info: prog.line_info.clone(),
             insn_text: Vec::new(),
@@ -582,6 +587,7 @@ fn verify_linked(
     // Diagnostics in pc order, and at one pc in the order the checks raised them.
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut first_err_state: Option<(usize, &AbsState)> = None;
+    let mut error_states: Vec<(usize, &AbsState)> = Vec::new();
     let mut per_pc_after: Vec<Option<StateSet>> = vec![None; insns.len()];
     let mut per_pc_before: Vec<Option<StateSet>> = vec![None; insns.len()];
     let mut processed = 0u64;
@@ -603,6 +609,11 @@ fn verify_linked(
                 first_err_state = Some((*pc, st));
             }
         }
+        for (pc, st) in &found.error_states {
+            if !error_states.iter().any(|(p, _)| p == pc) {
+                error_states.push((*pc, st));
+            }
+        }
         for d in &found.diags {
             if !diags.contains(d) {
                 diags.push(d.clone());
@@ -620,6 +631,7 @@ fn verify_linked(
         }
     }
     let first_err_state = first_err_state.map(|(pc, st)| (pc, state_text(st, obj)));
+    res.error_states = error_states.into_iter().map(|(pc, st)| (pc, state_text(st, obj))).collect();
     res.stats.processed = processed.max(fix.stats.node_visits);
     if let Some(d) = combined_stack_error(&cfg, &stack_depth) {
         diags.push(d);
@@ -667,6 +679,7 @@ fn verify_linked(
         for d in sub_res.diagnostics {
             diags.push(Diagnostic { pc: d.pc + g.start, ..d });
         }
+        res.error_states.extend(sub_res.error_states.into_iter().map(|(pc, st)| (pc + g.start, st)));
         if let Some(e) = sub_res.error {
             res.error = Some(format!("global function {}: {e}", g.name));
         }
@@ -675,6 +688,7 @@ fn verify_linked(
     }
     diags.sort_by_key(|d| d.pc);
     res.diagnostics = diags;
+    res.error_states.sort_by_key(|(pc, _)| *pc);
     res.error_state = first_err_state.map(|(_, s)| s);
     res.verdict = if res.diagnostics.is_empty() { Verdict::Accepted } else { Verdict::Rejected };
     res.stats.time = start.elapsed();

@@ -59,7 +59,8 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         })
         .collect();
     let config = Config {
-        collect_states: o.log_level >= 1 || o.format != Format::Text,
+        // JSON and SARIF need only the failing paths' states, which every analysis records.
+        collect_states: o.log_level >= 1,
         timeout: Some(Duration::from_secs_f64(o.timeout.max(0.0))),
         max_memory: (o.memory_limit > 0).then(|| o.memory_limit << 20),
         ..Config::default()

@@ -16,8 +16,9 @@
 //! Programs come in the order given, then one entry per load error (verdict "error",
 //! section/name/prog_type/stats null). Timings appear only with
 //! `JsonOptions::timings`, so the report is byte-for-byte reproducible by default.
-//! `state` is the state before the failing instruction in the kernel's notation: from
-//! the trace when the analysis kept one, else `error_state` for the first error.
+//! `state` is the state before the failing instruction in the kernel's notation: the
+//! failing path's (`error_states`, recorded by every analysis), else the trace's join of
+//! all paths when the analysis kept one, else `error_state` for the first error.
 
 use analyzer::verify::{ProgramResult, Verdict};
 use serde_json::{json, Map, Value};
@@ -35,8 +36,12 @@ fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-/// The state before the instruction at `pc`, in the kernel's notation, if known.
+/// The state before the instruction at `pc`, in the kernel's notation, if known: the
+/// failing path's state when the analysis recorded one, else the trace's (all paths).
 fn state_at(r: &ProgramResult, pc: usize) -> Option<String> {
+    if let Some((_, s)) = r.error_states.iter().find(|(p, _)| *p == pc) {
+        return Some(s.clone());
+    }
     if let Some(t) = r.trace.iter().find(|t| t.pc == pc) {
         return Some(t.state_before.clone());
     }

@@ -27,6 +27,7 @@ fn base(section: &str, name: &str) -> ProgramResult {
         error: None,
         trace: Vec::new(),
         error_state: None,
+        error_states: Vec::new(),
         stats: Stats::default(),
         line_info: Vec::new(),
         insn_text: Vec::new(),

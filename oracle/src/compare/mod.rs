@@ -259,6 +259,7 @@ mod tests {
             error: None,
             trace,
             error_state: None,
+            error_states: Vec::new(),
             stats: Stats::default(),
             line_info: Vec::new(),
             insn_text: Vec::new(),
