@@ -1,6 +1,7 @@
 //! The `bpfcheck` command line: the only place that writes to stdout.
 
 mod collect;
+mod cmd_bench_kernel;
 mod cmd_compare;
 mod cmd_dump;
 mod cmd_kernel;
@@ -155,6 +156,24 @@ enum Command {
         #[arg(long, default_value_t = 60_000)]
         timeout_ms: u32,
     },
+    /// Speed against the live kernel verifier (needs root): per program our analysis time
+    /// and the kernel's `verification time`, medians of N runs, and their ratio.
+    BenchKernel {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Analyses and kernel loads per program (the median is kept).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Tab-separated output (header line, one line per program, a total line).
+        #[arg(long)]
+        table: bool,
+        /// Only the program with this function name.
+        #[arg(long)]
+        prog: Option<String>,
+        /// Per-run time limit of our analysis in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        timeout: f64,
+    },
     /// Print the CFG of one program as Graphviz dot.
     Cfg {
         file: PathBuf,
@@ -178,6 +197,9 @@ fn main() -> ExitCode {
         Command::Cfg { file, prog, states } => cmd_dump::run_cfg(&file, &prog, states),
         Command::Compare { paths, format, jobs, timeout, prog, table } => {
             cmd_compare::run(&cmd_compare::Options { paths, format, jobs, timeout, prog, table })
+        }
+        Command::BenchKernel { paths, runs, table, prog, timeout } => {
+            cmd_bench_kernel::run(&cmd_bench_kernel::Options { paths, runs, table, prog, timeout })
         }
         Command::Snapshot { dir, out, check } => cmd_snapshot::run(&dir, &out, check),
         Command::Soundness { programs, seed, inputs, kernel, jobs } => {
