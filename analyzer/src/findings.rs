@@ -38,6 +38,8 @@ pub struct BlockFindings {
 pub struct RecordingAnalysis<'s, 'a> {
     pub inner: &'s EbpfAnalysis<'a>,
     findings: RefCell<Vec<BlockFindings>>,
+    /// Instructions executed so far, one per member state (the kernel's "processed insns").
+    steps: std::cell::Cell<u64>,
 }
 
 impl<'s, 'a> RecordingAnalysis<'s, 'a> {
@@ -46,12 +48,14 @@ impl<'s, 'a> RecordingAnalysis<'s, 'a> {
         RecordingAnalysis {
             inner,
             findings: RefCell::new(vec![BlockFindings::default(); nodes]),
+            steps: std::cell::Cell::new(0),
         }
     }
 
-    /// The findings of each node's latest visit, by node index.
-    pub fn into_findings(self) -> Vec<BlockFindings> {
-        self.findings.into_inner()
+    /// The findings of each node's latest visit, by node index, and the number of
+    /// instructions executed over all visits (each member state of a visit counts).
+    pub fn into_findings(self) -> (Vec<BlockFindings>, u64) {
+        (self.findings.into_inner(), self.steps.get())
     }
 }
 
@@ -66,7 +70,9 @@ impl Analysis for RecordingAnalysis<'_, '_> {
 
     fn transfer_node(&self, node: NodeIndex, block: &Block, state: &mut StateSet) {
         let mut found = BlockFindings::default();
+        let mut steps = 0u64;
         *state = self.inner.run_block(block, state, |pc, before, step| {
+            steps += 1;
             if let Some(o) = &step.out {
                 found.stack_depth = found.stack_depth.max(o.frame().stack.depth());
             }
@@ -82,6 +88,7 @@ impl Analysis for RecordingAnalysis<'_, '_> {
                 }
             }
         });
+        self.steps.set(self.steps.get() + steps);
         if let Some(slot) = self.findings.borrow_mut().get_mut(node.index()) {
             *slot = found;
         }
@@ -147,7 +154,8 @@ mod tests {
             &Budget::default(),
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let findings = recording.into_findings();
+        let (findings, steps) = recording.into_findings();
+        assert!(steps > 0);
         let mut diags = 0;
         for n in cfg.wto.order() {
             let entry = &fix.entry[n.index()];

@@ -89,6 +89,13 @@ pub struct Stats {
     /// Instructions executed by the analysis (block visits x block length).
     pub processed: u64,
     pub node_visits: u64,
+    /// Instructions executed by the fixpoint over all block visits, one per member state
+    /// of the visited state set (the kernel's "processed N insns" counts the same way).
+    #[serde(skip)]
+    pub insns_processed: u64,
+    /// Abstract states kept at block entries at the fixpoint (members of the state sets).
+    #[serde(skip)]
+    pub states: u64,
     pub blocks: usize,
     #[serde(skip)]
     pub time: Duration,
@@ -507,7 +514,8 @@ fn verify_linked(
     // finds is the check (see `findings`), no second pass needed.
     let recording = RecordingAnalysis::new(&analysis, cfg.graph.node_count());
     let solved = solve(&cfg.graph, cfg.entry, &cfg.wto, &recording, &config.widening, &budget);
-    let findings = recording.into_findings();
+    let (findings, insns_processed) = recording.into_findings();
+    res.stats.insns_processed = insns_processed;
     let fix = match solved {
         Ok(f) => f,
         Err(crate::fixpoint::FixpointError::MemoryLimit { bytes, visits }) => {
@@ -601,6 +609,7 @@ fn verify_linked(
         let block = &cfg.graph[*n];
         processed += (block.end - block.start + 1) as u64;
         let func = cfg.frames.get(block.frame).map(|f| f.func_start).unwrap_or(0);
+        res.stats.states += entry.states.len() as u64;
         let Some(found) = findings.get(n.index()) else { continue };
         let d = stack_depth.entry(func).or_insert(0);
         *d = (*d).max(found.stack_depth);
@@ -684,6 +693,8 @@ fn verify_linked(
             res.error = Some(format!("global function {}: {e}", g.name));
         }
         res.stats.loops.extend(sub_res.stats.loops);
+        res.stats.insns_processed += sub_res.stats.insns_processed;
+        res.stats.states += sub_res.stats.states;
         res.stats.loop_bounds.extend(sub_res.stats.loop_bounds.iter().map(|&(pc, b)| (pc + g.start, b)));
     }
     diags.sort_by_key(|d| d.pc);

@@ -118,7 +118,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
             if o.table {
                 print_table(&results, &objects);
             } else {
-                print!("{}", reports::summary::text_report(&results, &load_errors));
+                print!("{}", reports::summary::text_report(&results, &load_errors, o.timings));
             }
             eprint!("{}", reports::summary::summary_table(&results, load_errors.len(), true));
             eprintln!("total time {:.2}s", elapsed.as_secs_f64());

@@ -67,7 +67,9 @@ enum Command {
         /// Only the program with this function name.
         #[arg(long)]
         prog: Option<String>,
-        /// Include timings in JSON output (off by default so reports are deterministic).
+        /// Per program: analysis time, instructions processed and abstract states (text and
+        /// JSON `stats.time_us`, `stats.insns_processed`, `stats.states`); off by default so
+        /// reports are deterministic.
         #[arg(long)]
         timings: bool,
         /// Also print the live kernel's verdict (needs root); tab-separated table.

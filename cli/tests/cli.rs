@@ -124,3 +124,18 @@ fn prove_domains_proves_tnum_add_and_exits_0() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.lines().any(|l| l.starts_with("tnum.add") && l.contains("proved")), "{text}");
 }
+
+#[test]
+fn timings_add_time_insns_processed_and_states_to_text_and_json() {
+    let text = bin().args(["verify", "--timings"]).arg(corpus("packet/check_gt.o")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("insns processed") && stdout.contains(" states)"), "{stdout}");
+    let json = bin().args(["verify", "--timings", "--format", "json"]).arg(corpus("packet/check_gt.o")).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report parses");
+    let stats = &v["programs"][0]["stats"];
+    assert!(stats["time_us"].as_u64().is_some(), "{stats}");
+    assert!(stats["insns_processed"].as_u64().is_some_and(|n| n >= stats["insns"].as_u64().unwrap_or(u64::MAX) / 2), "{stats}");
+    assert!(stats["states"].as_u64().is_some_and(|n| n > 0), "{stats}");
+    let plain = bin().args(["verify", "--format", "json"]).arg(corpus("packet/check_gt.o")).output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("insns_processed"));
+}

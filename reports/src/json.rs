@@ -9,8 +9,10 @@
 //!                            "source": {"file", "line", "column", "text"} | null,
 //!                            "state": "<state before the failing insn>" | null}],
 //!                "error": <string | null>,
-//!                "stats": {"insns", "processed", "blocks", "time_ms"?} | null}],
-//!  "summary": {"programs", "accepted", "rejected", "errors", "time_ms"?}}
+//!                "stats": {"insns", "processed", "blocks", "time_us"?, "insns_processed"?,
+//!                          "states"?} | null}],
+//!  "summary": {"programs", "accepted", "rejected", "errors", "time_us"?, "insns_processed"?,
+//!              "states"?}}
 //! ```
 //!
 //! Programs come in the order given, then one entry per load error (verdict "error",
@@ -27,8 +29,14 @@ use std::time::Duration;
 /// What to include in the JSON report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JsonOptions {
-    /// Include `time_ms` (per program and in the summary); off for deterministic output.
+    /// Include `time_us`, `insns_processed` and `states` (per program and in the summary);
+    /// off for deterministic output.
     pub timings: bool,
+}
+
+/// Whole microseconds.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Milliseconds, rounded to microseconds.
@@ -94,7 +102,9 @@ pub fn program_json(r: &ProgramResult, opts: &JsonOptions) -> Value {
         );
     }
     if opts.timings {
-        stats.insert("time_ms".into(), json!(millis(r.stats.time)));
+        stats.insert("time_us".into(), json!(micros(r.stats.time)));
+        stats.insert("insns_processed".into(), json!(r.stats.insns_processed));
+        stats.insert("states".into(), json!(r.stats.states));
     }
     json!({
         "file": r.file,
@@ -134,7 +144,9 @@ pub fn json_report(results: &[ProgramResult], load_errors: &[(String, String)], 
     summary.insert("errors".into(), json!(count(Verdict::Error) + load_errors.len()));
     if opts.timings {
         let total: Duration = results.iter().map(|r| r.stats.time).sum();
-        summary.insert("time_ms".into(), json!(millis(total)));
+        summary.insert("time_us".into(), json!(micros(total)));
+        summary.insert("insns_processed".into(), json!(results.iter().map(|r| r.stats.insns_processed).sum::<u64>()));
+        summary.insert("states".into(), json!(results.iter().map(|r| r.stats.states).sum::<u64>()));
     }
     let smt: Vec<_> = results.iter().filter_map(|r| r.stats.smt.as_ref()).collect();
     if !smt.is_empty() {
@@ -203,10 +215,16 @@ mod tests {
     #[test]
     fn timings_only_when_asked() {
         let off = json_report(&all(), &[], &JsonOptions { timings: false });
-        assert!(!off.to_string().contains("time_ms"));
+        for key in ["time_us", "insns_processed", "\"states\""] {
+            assert!(!off.to_string().contains(key), "{key}");
+        }
         let on = json_report(&all(), &[], &JsonOptions { timings: true });
-        assert_eq!(on["programs"][1]["stats"]["time_ms"], json!(1.5));
-        assert_eq!(on["summary"]["time_ms"], json!(4.0));
+        assert_eq!(on["programs"][1]["stats"]["time_us"], json!(1500));
+        assert_eq!(on["programs"][1]["stats"]["insns_processed"], json!(7));
+        assert_eq!(on["programs"][1]["stats"]["states"], json!(3));
+        assert_eq!(on["summary"]["time_us"], json!(4000));
+        assert_eq!(on["summary"]["insns_processed"], json!(19));
+        assert_eq!(on["summary"]["states"], json!(8));
     }
 
     #[test]

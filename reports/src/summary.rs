@@ -1,6 +1,7 @@
 //! Plain-text output: one verdict line per program, and a totals table.
 //!
-//! `text_report` prints `{file} {section}/{name}: {verdict}` per program; a rejection
+//! `text_report` prints `{file} {section}/{name}: {verdict}` per program (with
+//! `timings`, followed by `({time}, {N} insns processed, {N} states)`); a rejection
 //! adds its first error as `  {pc}: {message} ({source file}:{line})` (the location
 //! only when BTF line info has one), an analysis error adds `  {error}`. Load errors
 //! come last as `{file}: error` and `  {message}`. Continuation lines of multi-line
@@ -18,11 +19,22 @@ fn indent_message(msg: &str) -> String {
     msg.lines().collect::<Vec<_>>().join("\n    ")
 }
 
-/// One line per program, plus the first error of each rejection.
-pub fn text_report(results: &[ProgramResult], load_errors: &[(String, String)]) -> String {
+/// One line per program, plus the first error of each rejection; with `timings`, each
+/// program line ends with `(time, N insns processed, N states)`.
+pub fn text_report(results: &[ProgramResult], load_errors: &[(String, String)], timings: bool) -> String {
     let mut out = String::new();
     for r in results {
-        let _ = writeln!(out, "{} {}/{}: {}", r.file, r.section, r.name, r.verdict.as_str());
+        let _ = write!(out, "{} {}/{}: {}", r.file, r.section, r.name, r.verdict.as_str());
+        if timings {
+            let _ = write!(
+                out,
+                " ({}, {} insns processed, {} states)",
+                human_time(r.stats.time),
+                r.stats.insns_processed,
+                r.stats.states
+            );
+        }
+        out.push('\n');
         match r.verdict {
             Verdict::Rejected => {
                 if let Some(d) = r.diagnostics.first() {
@@ -90,7 +102,7 @@ mod tests {
 
     #[test]
     fn text_lines() {
-        let t = text_report(&all(), &testdata::load_errors());
+        let t = text_report(&all(), &testdata::load_errors(), false);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "tests/obj/lookup.o xdp/lookup_checked: accepted");
         assert_eq!(lines[1], "tests/obj/lookup.o xdp/lookup_no_check: rejected");
@@ -102,11 +114,20 @@ mod tests {
     }
 
     #[test]
+    fn timings_on_each_program_line() {
+        let t = text_report(&all(), &[], true);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "tests/obj/lookup.o xdp/lookup_checked: accepted (2.5ms, 12 insns processed, 5 states)");
+        assert_eq!(lines[1], "tests/obj/lookup.o xdp/lookup_no_check: rejected (1.5ms, 7 insns processed, 3 states)");
+        assert!(!text_report(&all(), &[], false).contains("insns processed"));
+    }
+
+    #[test]
     fn multi_line_message_is_indented() {
         let mut r = testdata::rejected();
         r.line_info.clear();
         r.diagnostics[0].message = "invalid access to map value, value_size=4 off=0 size=8\nR1 min value is outside of the allowed memory range".into();
-        let t = text_report(&[r], &[]);
+        let t = text_report(&[r], &[], false);
         assert!(t.contains("  6: invalid access to map value, value_size=4 off=0 size=8\n    R1 min value"), "{t}");
     }
 
@@ -128,7 +149,7 @@ mod tests {
 
     #[test]
     fn snapshots() {
-        insta::assert_snapshot!("text_report", text_report(&all(), &testdata::load_errors()));
+        insta::assert_snapshot!("text_report", text_report(&all(), &testdata::load_errors(), false));
         insta::assert_snapshot!("summary_table", summary_table(&all(), 1, false));
     }
 }

@@ -73,7 +73,7 @@ pub(crate) fn rejected() -> ProgramResult {
     r.verdict = Verdict::Rejected;
     r.diagnostics = vec![Diagnostic::new(6, DiagCode::NullDereference, "R0 invalid mem access 'map_value_or_null'")];
     r.error_state = Some(null);
-    r.stats = Stats { insns: 9, processed: 6, node_visits: 3, blocks: 3, time: Duration::from_micros(1500), loops: Vec::new(), loop_bounds: Vec::new(), smt: None };
+    r.stats = Stats { insns: 9, processed: 6, node_visits: 3, insns_processed: 7, states: 3, blocks: 3, time: Duration::from_micros(1500), loops: Vec::new(), loop_bounds: Vec::new(), smt: None };
     let li = |pc: usize, line: u32, column: u32, text: &str| LineInfo {
         pc,
         file: "/src/bpf/prog.c".to_string(),
@@ -105,7 +105,7 @@ pub(crate) fn accepted() -> ProgramResult {
     t.push(trace(9, "(95) exit", &format!("R0=0 {FP}"), ""));
     r.insn_text = texts(&t, 10);
     r.trace = t;
-    r.stats = Stats { insns: 10, processed: 10, node_visits: 4, blocks: 4, time: Duration::from_micros(2500), loops: Vec::new(), loop_bounds: Vec::new(), smt: None };
+    r.stats = Stats { insns: 10, processed: 10, node_visits: 4, insns_processed: 12, states: 5, blocks: 4, time: Duration::from_micros(2500), loops: Vec::new(), loop_bounds: Vec::new(), smt: None };
     r
 }
 
