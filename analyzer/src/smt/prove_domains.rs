@@ -35,7 +35,8 @@
 //!   (the amount is a symbolic byte), `tnum.mul` (64 bits; times out) and
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
 //! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`,
-//!   `interval.{u64,s64,u32,s32}.mul` and `interval.{u64,u32}.{div,mod}`
+//!   `interval.{u64,s64,u32,s32}.mul`, `interval.{u64,u32}.{div,mod}` and
+//!   `interval.{s64,s32}.{sdiv,smod}`
 //!   (over the integers with `div`/`mod`
 //!   uninterpreted, from separately proved monotonicity and remainder
 //!   lemmas: bit-blasted dividers and multipliers never finish);
@@ -51,7 +52,10 @@
 //!   y in b' (so `None` only when no such pair exists);
 //! - the remaining operations are listed as `NotEncoded`.
 
-use super::encode::int_range::{concrete_udiv, concrete_umod, Arith, IntRange};
+use super::encode::int_range::{
+    concrete_sdiv, concrete_smod, concrete_udiv, concrete_umod, imax as imax_int, imin as imin_int,
+    Arith, IntRange,
+};
 use super::encode::range::SymRange;
 use super::encode::refine::{self, Cond};
 use super::encode::scalar::{SymScalar, SyncMode};
@@ -134,6 +138,8 @@ enum Obligation {
     IntervalDivMod { w: u32, is_mod: bool },
     /// `mul` of the `w`-bit ranges.
     IntervalMul { w: u32, signed: bool },
+    /// Signed `sdiv` (`is_mod` false) or `smod` at `w` bits.
+    IntervalSDivMod { w: u32, is_mod: bool },
     Sync,
     Meet,
     Binop(BinOp, BitWidth),
@@ -166,17 +172,13 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 11] = [
+const NOT_ENCODED: [&str; 7] = [
     "scalar.mul",
     "scalar.div",
     "scalar.mod",
     "scalar.sdiv",
     "scalar.smod",
     "scalar.shifts",
-    "interval.s64.sdiv",
-    "interval.s64.smod",
-    "interval.s32.sdiv",
-    "interval.s32.smod",
     "interval.shifts_sext",
 ];
 
@@ -261,6 +263,9 @@ impl Obligation {
             Obligation::IntervalMul { w, signed } => {
                 format!("interval.{}{w}.mul", if signed { "s" } else { "u" })
             }
+            Obligation::IntervalSDivMod { w, is_mod } => {
+                format!("interval.s{w}.{}", if is_mod { "smod" } else { "sdiv" })
+            }
             Obligation::Outcome(c, w) => format!("outcome.{}.{}", cmp_name(c), width_name(w)),
             Obligation::Refine(c, w, taken) => format!(
                 "refine.{}.{}.{}",
@@ -302,6 +307,7 @@ impl Obligation {
             Obligation::IntervalNeg { w, signed } => interval_neg_query(w, signed),
             Obligation::IntervalDivMod { w, is_mod } => interval_divmod_query(w, is_mod),
             Obligation::IntervalMul { w, signed } => interval_mul_query(w, signed),
+            Obligation::IntervalSDivMod { w, is_mod } => interval_sdivmod_query(w, is_mod),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
             Obligation::NotEncoded(_) => return None,
@@ -345,9 +351,12 @@ fn obligations() -> Vec<Obligation> {
         }
         v.push(Obligation::IntervalNeg { w, signed });
         v.push(Obligation::IntervalMul { w, signed });
-        if !signed {
-            v.push(Obligation::IntervalDivMod { w, is_mod: false });
-            v.push(Obligation::IntervalDivMod { w, is_mod: true });
+        for is_mod in [false, true] {
+            v.push(if signed {
+                Obligation::IntervalSDivMod { w, is_mod }
+            } else {
+                Obligation::IntervalDivMod { w, is_mod }
+            });
         }
     }
     v.push(Obligation::Sync);
@@ -494,6 +503,10 @@ pub(crate) enum Logic {
     Som,
     /// Integers (with uninterpreted functions), Z3's default solver.
     Int,
+    /// Integers, a lemma about the exact integer operations over fresh
+    /// variables: used only through explicit instances, so not assumed by
+    /// the later cases (its nonlinear terms would only slow them down).
+    IntLemma,
 }
 
 /// Renders a model of a failing case (label given) as a counterexample.
@@ -580,7 +593,7 @@ pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
                     .solver()
             }
             Logic::Bv => Solver::new_for_logic("QF_BV").unwrap_or_default(),
-            Logic::Int => Solver::new(),
+            Logic::Int | Logic::IntLemma => Solver::new(),
         };
         let mut p = Params::new();
         p.set_u32("timeout", timeout_ms.max(1));
@@ -601,6 +614,7 @@ pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
             );
         }
         match res {
+            SatResult::Unsat if case.logic == Logic::IntLemma => {}
             SatResult::Unsat => proven.push(case.pre.implies(&case.goal)),
             SatResult::Unknown => gave_up = true,
             SatResult::Sat => {
@@ -1320,7 +1334,7 @@ fn int_lemma_cases(lemmas: &[(&str, IntLemma)]) -> Vec<Case> {
             label: format!("lemma {label}"),
             pre: Bool::from_bool(true),
             goal: l(&Arith::Exact, &p, &q, &r),
-            logic: Logic::Int,
+            logic: Logic::IntLemma,
         })
         .collect()
 }
@@ -1499,6 +1513,205 @@ fn interval_mul_query(w: u32, signed: bool) -> Query {
     Query {
         cases,
         explain: Box::new(explain),
+    }
+}
+
+/// `p <= q` gives `tdiv(p, r) <= tdiv(q, r)` for `r > 0`, the reverse
+/// for `r < 0` (truncating division is monotone in the dividend).
+fn lemma_tdiv_num(ar: &Arith, p: &Int, q: &Int, r: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    let (pr, qr) = (ar.tdiv(p, r), ar.tdiv(q, r));
+    p.le(q).implies(Bool::and(&[r.gt(&z).implies(pr.le(&qr)), r.lt(&z).implies(qr.le(&pr))]))
+}
+
+/// Divisors `q <= r` of one sign (both positive or both negative) give
+/// `tdiv(p, r) <= tdiv(p, q)` for `p >= 0`, the reverse for `p <= 0`.
+fn lemma_tdiv_den(ar: &Arith, p: &Int, q: &Int, r: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    let (pq, pr) = (ar.tdiv(p, q), ar.tdiv(p, r));
+    let same_sign = Bool::or(&[q.gt(&z), r.lt(&z)]);
+    Bool::and(&[q.le(r), same_sign])
+        .implies(Bool::and(&[p.ge(&z).implies(pr.le(&pq)), p.le(&z).implies(pq.le(&pr))]))
+}
+
+/// `q != 0` gives for `t = trem(p, q)`: `|t| < |q|`, `0 <= t <= p` for
+/// `p >= 0`, `p <= t <= 0` for `p <= 0`, and `t == p` when `|p| < |q|`
+/// (`r` unused).
+fn lemma_trem(ar: &Arith, p: &Int, q: &Int, _: &Int) -> Bool {
+    let z = Int::from_i64(0);
+    let t = ar.trem(p, q);
+    let mag = q.ge(&z).ite(q, &q.unary_minus());
+    let neg_mag = mag.unary_minus();
+    q.eq(&z).not().implies(Bool::and(&[
+        t.lt(&mag),
+        neg_mag.lt(&t),
+        p.ge(&z).implies(Bool::and(&[z.le(&t), t.le(p)])),
+        p.le(&z).implies(Bool::and(&[p.le(&t), t.le(&z)])),
+        Bool::and(&[neg_mag.lt(p), p.lt(&mag)]).implies(t.eq(p)),
+    ]))
+}
+
+/// `lo <= v <= hi` in one band (of `t`'s type) give `wrap(lo) <= wrap(v)
+/// <= wrap(hi)`: wrapping subtracts the same multiple of `2^w` from all three.
+fn lemma_band(t: &IntRange, ar: &Arith, lo: &Int, v: &Int, hi: &Int) -> Bool {
+    let same = t.band_in(lo, ar).eq(&t.band_in(hi, ar));
+    Bool::and(&[lo.le(v), v.le(hi), same]).implies(Bool::and(&[
+        t.wrap_in(lo, ar).le(&t.wrap_in(v, ar)),
+        t.wrap_in(v, ar).le(&t.wrap_in(hi, ar)),
+    ]))
+}
+
+/// A wrapped integer is a value of `t`'s type.
+fn lemma_wrap_valid(t: &IntRange, ar: &Arith, v: &Int) -> Bool {
+    t.valid(&t.wrap_in(v, ar))
+}
+
+/// [`lemma_band`] and [`lemma_wrap_valid`] for the exact wrap, on fresh
+/// integers (so they hold at every instance).
+fn band_lemma_cases(t: &IntRange) -> Vec<Case> {
+    let (p, q, r) = (
+        Int::new_const("lemma.p"),
+        Int::new_const("lemma.q"),
+        Int::new_const("lemma.r"),
+    );
+    let ar = Arith::Exact;
+    [
+        ("band", lemma_band(t, &ar, &p, &q, &r)),
+        ("wrap_valid", lemma_wrap_valid(t, &ar, &p)),
+    ]
+    .into_iter()
+    .map(|(label, goal)| Case {
+        label: format!("lemma {label}"),
+        pre: Bool::from_bool(true),
+        goal,
+        logic: Logic::IntLemma,
+    })
+    .collect()
+}
+
+/// Signed interval `sdiv`/`smod` at `w` bits (eBPF: `x / 0 = 0`, `x % 0 =
+/// x`, `MIN / -1 = MIN`, `MIN % -1 = 0`; Rust's `/` and `%` truncate toward
+/// zero): x in a and y in b give `x s/ y` (`x s% y`) in `a.sdiv(b)`
+/// (`a.smod(b)`). Over the integers ([`IntRange::sdiv`], [`IntRange::smod`]:
+/// the Rust code computes in `i128`), with the truncating quotient and
+/// remainder uninterpreted in the goal and these lemmas proved separately
+/// for the exact ones (`tdiv(p, q)` is `p div q` for `p >= 0`, `-((-p) div
+/// q)` otherwise):
+/// - `tdiv_num`: monotone in the dividend (increasing for a positive
+///   divisor, decreasing for a negative one);
+/// - `tdiv_den`: for divisors `q <= r` of one sign, `tdiv(p, r) <= tdiv(p,
+///   q)` if `p >= 0`, the reverse if `p <= 0`;
+/// - `trem`: `|t| < |q|`, `t` between 0 and `p`, `t == p` if `|p| < |q|`.
+///
+/// Division: for `y` of one sign, `x s/ y` lies between `a.min s/ y` and
+/// `a.max s/ y` (`tdiv_num`), each of which lies between the quotients by
+/// that sign's extreme divisors (`tdiv_den`), so between the least and the
+/// greatest corner quotient of that sign; `y == 0` gives `0`, in the hull
+/// when `0` is in `b`. Wrapping and the band index (`from_exact`) are
+/// uninterpreted too, with two more lemmas proved for the exact ones: `band`
+/// (`lo <= v <= hi` in one band give `wrap(lo) <= wrap(v) <= wrap(hi)`) and
+/// `wrap_valid` (a wrapped integer is a value of the type); with the exact
+/// wrapping in the goal Z3 did not finish in 30 s.
+/// Remainder: `|y|` lies between the least and greatest magnitude of the
+/// divisors; `trem` bounds the result by `a` and by `mag_max - 1`, and gives
+/// `x` itself when every `|x| < mag_min`.
+fn interval_sdivmod_query(w: u32, is_mod: bool) -> Query {
+    let a = IntRange::fresh("a", w, true);
+    let b = IntRange::fresh("b", w, true);
+    let x = Int::new_const("x");
+    let y = Int::new_const("y");
+    let op = if is_mod { BinOp::SMod } else { BinOp::SDiv };
+    let lemmas: Vec<(&str, IntLemma)> = if is_mod {
+        vec![("trem", lemma_trem)]
+    } else {
+        vec![("tdiv_num", lemma_tdiv_num), ("tdiv_den", lemma_tdiv_den)]
+    };
+    let mut cases = int_lemma_cases(&lemmas);
+    let (zero, one, m1) = (Int::from_i64(0), Int::from_i64(1), Int::from_i64(-1));
+    let mut pre = vec![a.well_formed(), b.well_formed(), a.has(&x), b.has(&y)];
+    let ar = if is_mod {
+        let ar = Arith::opaque("op");
+        pre.push(lemma_trem(&ar, &x, &y, &zero));
+        ar
+    } else {
+        cases.extend(band_lemma_cases(&a));
+        let ar = Arith::opaque_wrapping("op");
+        pre.push(lemma_tdiv_num(&ar, &a.min, &x, &y));
+        pre.push(lemma_tdiv_num(&ar, &x, &a.max, &y));
+        let neg = (b.min.clone(), imin_int(&b.max, &m1));
+        let pos = (imax_int(&b.min, &one), b.max.clone());
+        let q = ar.tdiv(&x, &y);
+        pre.push(lemma_wrap_valid(&a, &ar, &q));
+        for (dlo, dhi) in [&neg, &pos] {
+            for end in [&a.min, &a.max] {
+                pre.push(lemma_tdiv_den(&ar, end, dlo, &y));
+                pre.push(lemma_tdiv_den(&ar, end, &y, dhi));
+            }
+            let (lo, hi) = a.div_corners(dlo, dhi, &ar);
+            pre.push(lemma_band(&a, &ar, &lo, &q, &hi));
+        }
+        ar
+    };
+    let pre = Bool::and(&pre);
+    let (c, r) = if is_mod {
+        (concrete_smod(&x, &y, &ar), a.smod(&b, &ar))
+    } else {
+        (concrete_sdiv(&a, &x, &y, &ar), a.sdiv(&b, &ar))
+    };
+    for (label, goal) in [("min", r.min.le(&c)), ("max", c.le(&r.max))] {
+        cases.push(Case {
+            label: label.to_string(),
+            pre: pre.clone(),
+            goal,
+            logic: Logic::Int,
+        });
+    }
+    let explain = move |label: &str, m: &Model| {
+        if label.starts_with("lemma") {
+            return format!("{label} fails (a lemma about truncating division, no Rust replay)");
+        }
+        let bits = |v: &Int| mi(m, v) & low(w);
+        let (ra, rb) = ((bits(&a.min), bits(&a.max)), (bits(&b.min), bits(&b.max)));
+        let (vx, vy) = (bits(&x), bits(&y));
+        let width = if w == 64 { BitWidth::W64 } else { BitWidth::W32 };
+        let conc = eval_binop(op, width, vx, vy) & low(w);
+        let rr = rust_sdivmod(w, is_mod, ra, rb);
+        format!(
+            "[{:#x}, {:#x}] {} [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} y={vy:#x} -> {conc:#x} {}",
+            ra.0,
+            ra.1,
+            op_name(op),
+            rb.0,
+            rb.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, true, rr, conc))
+        )
+    };
+    Query {
+        cases,
+        explain: Box::new(explain),
+    }
+}
+
+/// The Rust `sdiv`/`smod` of the `w`-bit signed ranges `a`, `b` (bit patterns).
+fn rust_sdivmod(w: u32, is_mod: bool, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+    if w == 64 {
+        let c = |v: u64| v as i64;
+        let (p, q) = (
+            S64Range { min: c(a.0), max: c(a.1) },
+            S64Range { min: c(b.0), max: c(b.1) },
+        );
+        let r = if is_mod { p.smod(&q) } else { p.sdiv(&q) };
+        (r.min as u64, r.max as u64)
+    } else {
+        let c = |v: u64| v as u32 as i32;
+        let (p, q) = (
+            S32Range { min: c(a.0), max: c(a.1) },
+            S32Range { min: c(b.0), max: c(b.1) },
+        );
+        let r = if is_mod { p.smod(&q) } else { p.sdiv(&q) };
+        (r.min as u32 as u64, r.max as u32 as u64)
     }
 }
 

@@ -35,6 +35,14 @@ pub enum Arith {
         rem: FuncDecl,
         /// Stands for the product.
         mul: FuncDecl,
+        /// Stands for the truncating (signed) quotient.
+        tdiv: FuncDecl,
+        /// Stands for the truncating (signed) remainder.
+        trem: FuncDecl,
+        /// If set, stand for [`IntRange::wrap`] and the band index (the
+        /// quotient by `2^w` in `from_exact`) of the one range type of the
+        /// proof; else those are exact.
+        band: Option<(FuncDecl, FuncDecl)>,
     },
 }
 
@@ -47,6 +55,35 @@ impl Arith {
             div: f("div"),
             rem: f("rem"),
             mul: f("mul"),
+            tdiv: f("tdiv"),
+            trem: f("trem"),
+            band: None,
+        }
+    }
+
+    /// [`Arith::opaque`] with wrapping and the band index uninterpreted too
+    /// (`<prefix>.wrap`, `<prefix>.band`, one argument each).
+    pub fn opaque_wrapping(prefix: &str) -> Arith {
+        let i = Sort::int();
+        let g = |n: &str| FuncDecl::new(format!("{prefix}.{n}"), &[&i], &i);
+        match Arith::opaque(prefix) {
+            Arith::Opaque { div, rem, mul, tdiv, trem, .. } => Arith::Opaque {
+                div,
+                rem,
+                mul,
+                tdiv,
+                trem,
+                band: Some((g("wrap"), g("band"))),
+            },
+            exact => exact,
+        }
+    }
+
+    /// The uninterpreted wrap and band index, if any.
+    fn band_fns(&self) -> Option<&(FuncDecl, FuncDecl)> {
+        match self {
+            Arith::Opaque { band, .. } => band.as_ref(),
+            Arith::Exact => None,
         }
     }
 
@@ -69,6 +106,30 @@ impl Arith {
         match self {
             Arith::Exact => a.modulo(b),
             Arith::Opaque { rem, .. } => Arith::apply(rem, a, b),
+        }
+    }
+
+    /// `a / b` rounded toward zero (Rust's `i128 /`; meaningful for `b != 0`):
+    /// `a div b` for `a >= 0`, `-((-a) div b)` otherwise.
+    pub fn tdiv(&self, a: &Int, b: &Int) -> Int {
+        match self {
+            Arith::Exact => {
+                let neg = a.unary_minus().div(b).unary_minus();
+                a.ge(Int::from_i64(0)).ite(&a.div(b), &neg)
+            }
+            Arith::Opaque { tdiv, .. } => Arith::apply(tdiv, a, b),
+        }
+    }
+
+    /// The remainder of [`Arith::tdiv`] (Rust's `%`, sign of `a`; meaningful
+    /// for `b != 0`): `a mod b` for `a >= 0`, `-((-a) mod b)` otherwise.
+    pub fn trem(&self, a: &Int, b: &Int) -> Int {
+        match self {
+            Arith::Exact => {
+                let neg = a.unary_minus().modulo(b).unary_minus();
+                a.ge(Int::from_i64(0)).ite(&a.modulo(b), &neg)
+            }
+            Arith::Opaque { trem, .. } => Arith::apply(trem, a, b),
         }
     }
 
@@ -209,19 +270,39 @@ impl IntRange {
         }
     }
 
+    /// The index of the `2^w` band of `v`: `v div 2^w` (unsigned),
+    /// `(v + 2^(w-1)) div 2^w` (signed).
+    pub fn band(&self, v: &Int) -> Int {
+        let k = pow2(self.w);
+        if self.signed {
+            Int::add(&[v, &pow2(self.w - 1)]).div(&k)
+        } else {
+            v.div(&k)
+        }
+    }
+
+    /// [`IntRange::wrap`], uninterpreted if `ar` says so.
+    pub fn wrap_in(&self, v: &Int, ar: &Arith) -> Int {
+        match ar.band_fns() {
+            Some((wrap, _)) => wrap.apply(&[v]).as_int().unwrap_or_else(|| Int::from_i64(0)),
+            None => self.wrap(v),
+        }
+    }
+
+    /// [`IntRange::band`], uninterpreted if `ar` says so.
+    pub fn band_in(&self, v: &Int, ar: &Arith) -> Int {
+        match ar.band_fns() {
+            Some((_, band)) => band.apply(&[v]).as_int().unwrap_or_else(|| Int::from_i64(0)),
+            None => self.band(v),
+        }
+    }
+
     /// `from_exact(lo, hi)`: `band_u`/`band_u128` (unsigned) or `band_s`
     /// (signed): the wrapped range when `[lo, hi]` lies in one `2^w` band,
     /// else the full range (`from_band(None)`).
-    pub fn from_exact(&self, lo: &Int, hi: &Int) -> IntRange {
-        let k = pow2(self.w);
-        let (l, h) = if self.signed {
-            let half = pow2(self.w - 1);
-            (Int::add(&[lo, &half]), Int::add(&[hi, &half]))
-        } else {
-            (lo.clone(), hi.clone())
-        };
-        let in_band = Bool::and(&[l.le(&h), l.div(&k).eq(&h.div(&k))]);
-        let wrapped = self.mk(self.wrap(lo), self.wrap(hi));
+    pub fn from_exact(&self, lo: &Int, hi: &Int, ar: &Arith) -> IntRange {
+        let in_band = Bool::and(&[lo.le(hi), self.band_in(lo, ar).eq(&self.band_in(hi, ar))]);
+        let wrapped = self.mk(self.wrap_in(lo, ar), self.wrap_in(hi, ar));
         IntRange::ite(&in_band, &wrapped, &self.full())
     }
 
@@ -272,7 +353,74 @@ impl IntRange {
         } else {
             (ar.mul(&self.min, &o.min), ar.mul(&self.max, &o.max))
         };
-        self.guard_empty(o, self.from_exact(&lo, &hi))
+        self.guard_empty(o, self.from_exact(&lo, &hi, ar))
+    }
+
+    /// `hull`: the other range if one is empty, else `[min of the mins,
+    /// max of the maxes]`.
+    pub fn hull(&self, o: &IntRange) -> IntRange {
+        let both = self.mk(imin(&self.min, &o.min), imax(&self.max, &o.max));
+        IntRange::ite(&self.is_empty(), o, &IntRange::ite(&o.is_empty(), self, &both))
+    }
+
+    /// `div_corners`: least and greatest truncated quotient of the corners
+    /// `a.min`, `a.max` by `dlo`, `dhi`.
+    pub fn div_corners(&self, dlo: &Int, dhi: &Int, ar: &Arith) -> (Int, Int) {
+        let c = [
+            ar.tdiv(&self.min, dlo),
+            ar.tdiv(&self.min, dhi),
+            ar.tdiv(&self.max, dlo),
+            ar.tdiv(&self.max, dhi),
+        ];
+        let lo = imin(&imin(&imin(&c[0], &c[1]), &c[2]), &c[3]);
+        let hi = imax(&imax(&imax(&c[0], &c[1]), &c[2]), &c[3]);
+        (lo, hi)
+    }
+
+    /// Signed `sdiv` (`x / 0 = 0`, `MIN / -1 = MIN`): the hull of the
+    /// wrapped corner quotients over the negative divisors, over the
+    /// positive ones, and `{0}` if `0` is a divisor.
+    pub fn sdiv(&self, o: &IntRange, ar: &Arith) -> IntRange {
+        let (zero, one, m1) = (Int::from_i64(0), Int::from_i64(1), Int::from_i64(-1));
+        let r = self.empty();
+        let (lo, hi) = self.div_corners(&o.min, &imin(&o.max, &m1), ar);
+        let r = IntRange::ite(&o.min.le(&m1), &r.hull(&self.from_exact(&lo, &hi, ar)), &r);
+        let (lo, hi) = self.div_corners(&imax(&o.min, &one), &o.max, ar);
+        let r = IntRange::ite(&o.max.ge(&one), &r.hull(&self.from_exact(&lo, &hi, ar)), &r);
+        let r = IntRange::ite(&o.has(&zero), &r.hull(&self.mk(zero.clone(), zero.clone())), &r);
+        self.guard_empty(o, r)
+    }
+
+    /// Signed `smod` (`x % 0 = x`, `MIN % -1 = 0`): with `mag_min`,
+    /// `mag_max` the least and greatest magnitude of a non-zero divisor,
+    /// `a` itself if `|x| < mag_min` for all x in a, else `[max(a.min,
+    /// -(mag_max - 1)) or 0, min(a.max, mag_max - 1) or 0]` (by the signs of
+    /// `a.min`, `a.max`); joined with `a` if `0` is a divisor.
+    pub fn smod(&self, o: &IntRange, ar: &Arith) -> IntRange {
+        let (zero, one, m1) = (Int::from_i64(0), Int::from_i64(1), Int::from_i64(-1));
+        let neg = o.min.le(&m1);
+        let pos = o.max.ge(&one);
+        // i128::MAX
+        let big = Int::from_i128(i128::MAX);
+        let (mag_max, mag_min) = (zero.clone(), big);
+        let (na, nb) = (o.min.unary_minus(), imin(&o.max, &m1).unary_minus());
+        let (mag_max, mag_min) = (
+            neg.ite(&imax(&mag_max, &na), &mag_max),
+            neg.ite(&imin(&mag_min, &nb), &mag_min),
+        );
+        let (pa, pb) = (o.max.clone(), imax(&o.min, &one));
+        let (mag_max, mag_min) = (
+            pos.ite(&imax(&mag_max, &pa), &mag_max),
+            pos.ite(&imin(&mag_min, &pb), &mag_min),
+        );
+        let inside = Bool::and(&[self.min.gt(mag_min.unary_minus()), self.max.lt(&mag_min)]);
+        let m = Int::sub(&[&mag_max, &one]);
+        let lo = self.min.lt(&zero).ite(&imax(&self.min, &m.unary_minus()), &zero);
+        let hi = self.max.gt(&zero).ite(&imin(&self.max, &m), &zero);
+        let bounded = IntRange::ite(&inside, self, &self.from_exact(&lo, &hi, ar));
+        let r = IntRange::ite(&mag_max.gt(&zero), &bounded, &self.empty());
+        let r = IntRange::ite(&o.has(&zero), &r.hull(self), &r);
+        self.guard_empty(o, r)
     }
 
     /// The bounds of a fully constant range (after simplification), as
@@ -282,6 +430,17 @@ impl IntRange {
         let v = |x: &Int| x.simplify().as_i128().map(|v| (v as u64) & m);
         Some((v(&self.min)?, v(&self.max)?))
     }
+}
+
+/// eBPF's signed `x s/ y` on the range's type (`x / 0 = 0`, `MIN / -1 =
+/// MIN` by wrapping).
+pub fn concrete_sdiv(r: &IntRange, x: &Int, y: &Int, ar: &Arith) -> Int {
+    y.eq(Int::from_i64(0)).ite(&Int::from_i64(0), &r.wrap_in(&ar.tdiv(x, y), ar))
+}
+
+/// eBPF's signed `x s% y` (`x % 0 = x`; `MIN % -1 = 0` needs no wrapping).
+pub fn concrete_smod(x: &Int, y: &Int, ar: &Arith) -> Int {
+    y.eq(Int::from_i64(0)).ite(x, &ar.trem(x, y))
 }
 
 /// eBPF's unsigned `x / y` (`x / 0 = 0`).
@@ -353,12 +512,14 @@ mod tests {
             (@op Mul, $x:ident, $y:ident) => { $x.mul(&$y) };
             (@op Div, $x:ident, $y:ident) => { $x.udiv(&$y) };
             (@op Mod, $x:ident, $y:ident) => { $x.umod(&$y) };
+            (@op SDiv, $x:ident, $y:ident) => { $x.sdiv(&$y) };
+            (@op SMod, $x:ident, $y:ident) => { $x.smod(&$y) };
         }
         match (w, signed) {
             (64, false) => run!(U64Range, u64, Mul | Div | Mod),
-            (64, true) => run!(S64Range, i64, Mul),
+            (64, true) => run!(S64Range, i64, Mul | SDiv | SMod),
             (_, false) => run!(U32Range, u32, Mul | Div | Mod),
-            (_, true) => run!(S32Range, i32, Mul),
+            (_, true) => run!(S32Range, i32, Mul | SDiv | SMod),
         }
     }
 
@@ -375,7 +536,10 @@ mod tests {
                     Some(rust(BinOp::Mul, w, signed, a, b)),
                     "w{w} signed={signed} {i} {a:x?} * {b:x?}"
                 );
-                if !signed {
+                if signed {
+                    assert_eq!(sa.sdiv(&sb, &ar).eval(), Some(rust(BinOp::SDiv, w, true, a, b)), "w{w} {i} {a:x?} s/ {b:x?}");
+                    assert_eq!(sa.smod(&sb, &ar).eval(), Some(rust(BinOp::SMod, w, true, a, b)), "w{w} {i} {a:x?} s% {b:x?}");
+                } else {
                     assert_eq!(sa.udiv(&sb, &ar).eval(), Some(rust(BinOp::Div, w, false, a, b)), "w{w} {i} {a:x?} / {b:x?}");
                     assert_eq!(sa.umod(&sb).eval(), Some(rust(BinOp::Mod, w, false, a, b)), "w{w} {i} {a:x?} % {b:x?}");
                 }
@@ -386,22 +550,39 @@ mod tests {
     #[test]
     fn concrete_ops_match_eval_binop() {
         let mut rng = Rng::new(0x1a8);
+        // MIN / -1 and MIN % -1 at both widths, division by 0, negative operands
+        let mut pairs = vec![
+            (1u64 << 63, u64::MAX),
+            (0x8000_0000, 0xffff_ffff),
+            (7, 0),
+            (u64::MAX - 6, 2),
+            (7, u64::MAX - 1),
+            (0xffff_fff9, 0xffff_fffe),
+        ];
         for _ in 0..300 {
-            let (x, y) = (rand_u64(&mut rng), rand_u64(&mut rng) >> rng.below(64));
+            pairs.push((rand_u64(&mut rng), rand_u64(&mut rng) >> rng.below(64)));
+        }
+        for (x, y) in pairs {
             let (ix, iy) = (Int::from_u64(x), Int::from_u64(y));
             let ar = Arith::Exact;
             let d = concrete_udiv(&ix, &iy, &ar).simplify().as_u64();
             let m = concrete_umod(&ix, &iy, &ar).simplify().as_u64();
             assert_eq!(d, Some(eval_binop(BinOp::Div, BitWidth::W64, x, y)), "{x:#x} / {y:#x}");
             assert_eq!(m, Some(eval_binop(BinOp::Mod, BitWidth::W64, x, y)), "{x:#x} % {y:#x}");
-            // wrapped products, unsigned and signed, at both widths
+            // wrapped products, unsigned and signed, at both widths; signed div/mod
             for (w, signed) in [(64, false), (32, false), (64, true), (32, true)] {
                 let r = IntRange::lit(0, 0, w, signed);
                 let (px, py) = (int_of(x, w, signed), int_of(y, w, signed));
-                let p = r.wrap(&Int::mul(&[Int::from_i128(px), Int::from_i128(py)]));
                 let mask = if w == 64 { u64::MAX } else { 0xffff_ffff };
-                let got = p.simplify().as_i128().map(|v| v as u64 & mask);
                 let width = if w == 64 { BitWidth::W64 } else { BitWidth::W32 };
+                if signed {
+                    let (ix, iy) = (Int::from_i128(px), Int::from_i128(py));
+                    let bits = |v: Int| v.simplify().as_i128().map(|v| v as u64 & mask);
+                    assert_eq!(bits(concrete_sdiv(&r, &ix, &iy, &ar)), Some(eval_binop(BinOp::SDiv, width, x, y) & mask), "{x:#x} s/ {y:#x} w{w}");
+                    assert_eq!(bits(concrete_smod(&ix, &iy, &ar)), Some(eval_binop(BinOp::SMod, width, x, y) & mask), "{x:#x} s% {y:#x} w{w}");
+                }
+                let p = r.wrap(&Int::mul(&[Int::from_i128(px), Int::from_i128(py)]));
+                let got = p.simplify().as_i128().map(|v| v as u64 & mask);
                 assert_eq!(got, Some(eval_binop(BinOp::Mul, width, x, y) & mask), "{x:#x} * {y:#x} w{w}");
             }
         }
