@@ -1,9 +1,11 @@
 //! Benchmarks of the whole analyzer: time to verify every program of the project's
-//! corpus, of `../shared/ebpf-samples` when present, and of synthetic limit cases
-//! (a 1M-instruction program, deeply nested loops, many maps, a folder of thousands
-//! of files), with the process's peak memory. Each prints its ratio
-//! to a baseline measured in the same run: decoding the same instructions, the
-//! cheapest pass every analysis needs.
+//! corpus, of `../shared/ebpf-samples` when present (one line says when it is skipped),
+//! of a small, a medium and the largest program of `../shared/ebpf-samples` (see
+//! [`SAMPLE_PROGRAMS`]), and of synthetic limit cases (a 1M-instruction program, deeply
+//! nested loops, many maps, a folder of thousands of files), with the process's peak
+//! memory. Each prints its ratio to a baseline measured in the same run: decoding the
+//! same instructions, the cheapest pass every analysis needs. Criterion then measures
+//! the corpus, the three sample programs and the whole of ebpf-samples.
 //!
 //! Run with `cargo bench -p bpfcheck-benches --bench analyzer`.
 
@@ -32,6 +34,23 @@ fn objects_under(dir: &Path) -> Vec<Object> {
     walk(dir, &mut paths);
     paths.sort();
     paths.iter().filter_map(|p| analyzer::elf::load_object(p).ok()).collect()
+}
+
+/// The small, medium and largest programs of `../shared/ebpf-samples` benchmarked one by one:
+/// (label, object relative to ebpf-samples, function name). Of the 970 programs the median
+/// has 51 insns, the 75th percentile 576, the 90th 1699: small is 95 insns, medium 1032,
+/// largest 9070.
+const SAMPLE_PROGRAMS: [(&str, &str, &str); 3] = [
+    ("small", "bcc/exitsnoop.bpf.o", "sched_process_exit"),
+    ("medium", "cilium/bpf_netdev.o", "from-netdev"),
+    ("largest", "cilium/bpf_xdp_dsr_linux_v1_1.o", "tail_nodeport_nat_ipv6"),
+];
+
+/// The object holding `func` and that program's index, if the file loads and has it.
+fn sample_program(samples: &Path, rel: &str, func: &str) -> Option<(Object, usize)> {
+    let obj = analyzer::elf::load_object(&samples.join(rel)).ok()?;
+    let idx = obj.programs.iter().position(|p| p.name == func)?;
+    Some((obj, idx))
 }
 
 fn one_program(insns: Vec<RawInsn>, maps: Vec<MapDef>, prog_type: ProgType) -> Object {
@@ -204,10 +223,32 @@ fn bench(c: &mut Criterion) {
     let corpus = objects_under(&root.join("corpus"));
     report("corpus", &corpus);
     let samples_dir = root.join("../shared/ebpf-samples");
-    if samples_dir.is_dir() {
-        report("ebpf-samples", &objects_under(&samples_dir));
+    let samples = if samples_dir.is_dir() {
+        let objs = objects_under(&samples_dir);
+        report("ebpf-samples", &objs);
+        objs
     } else {
-        println!("skipped ebpf-samples: {} not found", samples_dir.display());
+        println!("skipped ebpf-samples (whole folder and its small/medium/largest programs): {} not found", samples_dir.display());
+        Vec::new()
+    };
+    let mut picked = Vec::new();
+    if !samples.is_empty() {
+        let config = Config { timeout: Some(Duration::from_secs(60)), ..Config::default() };
+        for (label, rel, func) in SAMPLE_PROGRAMS {
+            let Some((obj, idx)) = sample_program(&samples_dir, rel, func) else {
+                println!("skipped {label} program: {rel} {func} not found or not loadable");
+                continue;
+            };
+            let insns = obj.programs.get(idx).map_or(0, |p| p.insns.len());
+            let t = Instant::now();
+            let r = black_box(verify_program(&obj, idx, &config));
+            println!(
+                "{label} program: {rel} {func}, {insns} insns: {} in {:.2} ms",
+                r.verdict.as_str(),
+                t.elapsed().as_secs_f64() * 1e3
+            );
+            picked.push((format!("verify {label} ({func}, {insns} insns)"), obj, idx));
+        }
     }
     for (name, obj) in [("1M insns", million_insns()), ("nested loops", nested_loops()), ("4000 maps", many_maps())] {
         report(name, std::slice::from_ref(&obj));
@@ -218,6 +259,14 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("verify corpus", |b| b.iter(|| verify_all(&corpus)));
     g.bench_function("decode corpus (baseline)", |b| b.iter(|| decode_all(&corpus)));
+    let config = Config { timeout: Some(Duration::from_secs(60)), ..Config::default() };
+    for (name, obj, idx) in &picked {
+        g.bench_function(name.as_str(), |b| b.iter(|| black_box(verify_program(obj, *idx, &config))));
+    }
+    if !samples.is_empty() {
+        g.measurement_time(Duration::from_secs(30));
+        g.bench_function("verify ebpf-samples", |b| b.iter(|| verify_all(&samples)));
+    }
     g.finish();
 }
 

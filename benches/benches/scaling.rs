@@ -10,7 +10,7 @@
 //! first so one-time initialisation (kernel BTF, tables) is not counted in the first row.
 //!
 //! Run with `cargo bench -p bpfcheck-benches --bench scaling`
-//! (`-- --sizes 1000,10000` for other sizes).
+//! (`-- --sizes 1000,10000` for other sizes, `--shapes diamonds,maps` for some shapes).
 
 use analyzer::verify::{verify_program, Config, Verdict};
 use bpfcheck_benches::alloc::{peak_bytes, reset_peak, PeakAlloc};
@@ -33,10 +33,19 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![1_000, 10_000, 100_000, 1_000_000])
 }
 
+/// The shapes named by `--shapes a,b`, or all.
+fn shapes() -> Vec<Shape> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--shapes").and_then(|i| args.get(i + 1)) {
+        Some(list) => Shape::ALL.into_iter().filter(|s| list.split(',').any(|n| n == s.name())).collect(),
+        None => Shape::ALL.to_vec(),
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a plain `cargo test --benches` run passes nothing
     // and should not spend minutes here.
-    if !std::env::args().any(|a| a == "--bench" || a == "--sizes") {
+    if !std::env::args().any(|a| a == "--bench" || a == "--sizes" || a == "--shapes") {
         println!("scaling: run with `cargo bench -p bpfcheck-benches --bench scaling`");
         return;
     }
@@ -49,7 +58,7 @@ fn main() {
         "{:<9} {:>9} {:>10} {:>9} {:>10} {:>8} {:>8}",
         "shape", "insns", "time_ms", "ns/insn", "peak_MiB", "t_x10", "mem_x10"
     );
-    for shape in Shape::ALL {
+    for shape in shapes() {
         let mut prev: Option<(usize, Duration, usize)> = None;
         for &n in &sizes() {
             if let Some((pn, pt, _)) = prev {
