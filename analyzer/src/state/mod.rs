@@ -9,6 +9,7 @@
 pub mod disjunct;
 pub mod lock;
 pub mod reg;
+pub mod slot_map;
 pub mod stack;
 
 use imbl::OrdMap;

@@ -4,15 +4,15 @@
 //! A slot is either a spilled register (an aligned 8-byte store of a register keeps
 //! its full state, pointer or scalar, so a fill gives it back) or eight bytes each
 //! `Invalid` (never written, the kernel's `STACK_INVALID` `?`), `Misc` (`m`) or
-//! `Zero` (`0`). Absent slots are all invalid. Maps are `imbl` persistent maps:
-//! branches of the analysis share the unchanged slots.
+//! `Zero` (`0`). Absent slots are all invalid. The slots are a copy-on-write
+//! [`SlotMap`]: branches of the analysis share a frame's slots until one writes.
 //!
 //! Precision loss: a store narrower than 8 bytes of a non-constant scalar makes its
 //! bytes `Misc`, so loading them back gives only the size-derived bounds (a u8 store
 //! of `x in [0, 7]` loads back as `[0, 255]`).
 
 use super::reg::RegState;
-use imbl::OrdMap;
+use super::slot_map::SlotMap;
 use lattices::{Scalar, Thresholds};
 
 pub const MAX_BPF_STACK: i64 = 512;
@@ -154,7 +154,7 @@ impl StackSlot {
 /// A stack frame.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Stack {
-    pub slots: OrdMap<i32, StackSlot>,
+    pub slots: SlotMap,
 }
 
 /// The slot index and byte within it of a frame offset (negative).
@@ -287,18 +287,23 @@ impl Stack {
     /// Slot-wise `f` over the slots of `self` (a slot absent from `self` is invalid,
     /// and anything combined with invalid is invalid).
     fn combine(&self, o: &Stack, f: impl Fn(&StackSlot, &StackSlot) -> StackSlot) -> Stack {
-        let mut slots = OrdMap::new();
+        // The same shared slots on both sides: the result is `self` when `f` keeps every
+        // slot as it is (and none is dropped as invalid), with no new allocation.
+        if self.slots.ptr_eq(&o.slots) && self.slots.values().all(|a| *a != StackSlot::INVALID && f(a, a) == *a) {
+            return self.clone();
+        }
+        let mut slots = Vec::with_capacity(self.slots.len());
         for (k, a) in self.slots.iter() {
             let j = f(a, &o.slot(*k));
             if j != StackSlot::INVALID {
-                slots.insert(*k, j);
+                slots.push((*k, j));
             }
         }
-        Stack { slots }
+        Stack { slots: SlotMap::from_sorted(slots) }
     }
 
     pub fn leq(&self, o: &Stack) -> bool {
-        o.slots.iter().all(|(k, b)| self.slot(*k).leq(b))
+        self.slots.ptr_eq(&o.slots) || o.slots.iter().all(|(k, b)| self.slot(*k).leq(b))
     }
 }
 
