@@ -10,6 +10,16 @@ use crate::state::AbsState;
 use lattices::{Lattice, Thresholds};
 use petgraph::graph::NodeIndex;
 
+/// What one instruction did to one member state (see `EbpfAnalysis::run_block_in_place`).
+pub enum StepEvent<'s> {
+    /// The path goes on, in this state.
+    Went { after: &'s AbsState },
+    /// The path ends without an error (an exit).
+    Ended,
+    /// The instruction raised diagnostics (the path ends); `before` is the state it ran on.
+    Failed { before: &'s AbsState, diags: &'s [crate::diag::Diagnostic] },
+}
+
 pub struct EbpfAnalysis<'a> {
     pub env: Env<'a>,
     pub thresholds: Thresholds,
@@ -51,6 +61,41 @@ impl EbpfAnalysis<'_> {
 }
 
 impl EbpfAnalysis<'_> {
+    /// `run_block` stepping each member state in place (no copy per instruction), for
+    /// callers that need the state before an instruction only when it raised diagnostics:
+    /// `on_insn(pc, event)` after every instruction of every member. The state before a
+    /// failing instruction is rebuilt by re-running the block's first instructions from
+    /// the member's entry state (`step` is deterministic); failures are rare.
+    pub fn run_block_in_place(&self, block: &Block, state: &StateSet, mut on_insn: impl FnMut(usize, StepEvent<'_>)) -> StateSet {
+        let mut out = StateSet::bottom();
+        for st in &state.states {
+            let mut cur = st.clone();
+            let mut alive = true;
+            for pc in block.start..=block.end {
+                let (ok, diags) = exec::step_in_place(&self.env, &mut cur, pc);
+                if !diags.is_empty() {
+                    let mut before = st.clone();
+                    for p in block.start..pc {
+                        let _ = exec::step_in_place(&self.env, &mut before, p);
+                    }
+                    on_insn(pc, StepEvent::Failed { before: &before, diags: &diags });
+                } else if ok {
+                    on_insn(pc, StepEvent::Went { after: &cur });
+                } else {
+                    on_insn(pc, StepEvent::Ended);
+                }
+                if !ok {
+                    alive = false;
+                    break;
+                }
+            }
+            if alive {
+                out.add(cur);
+            }
+        }
+        out
+    }
+
     /// Whether block `n` is a helper call that takes a callback (callbacks return to it).
     fn is_callback_site(&self, n: NodeIndex) -> bool {
         self.blocks
@@ -70,7 +115,11 @@ impl Analysis for EbpfAnalysis<'_> {
     }
 
     fn transfer_node(&self, _node: NodeIndex, block: &Block, state: &mut StateSet) {
-        *state = self.run_block(block, state, |_, _, _| {});
+        *state = self.run_block_in_place(block, state, |_, _| {});
+    }
+
+    fn transfer_node_from(&self, _node: NodeIndex, block: &Block, state: &StateSet) -> StateSet {
+        self.run_block_in_place(block, state, |_, _| {})
     }
 
     fn transfer_edge(&self, edge: &EdgeKind, source: NodeIndex, _target: NodeIndex, state: &StateSet) -> StateSet {

@@ -10,7 +10,7 @@
 //! solver and keeps, per node, the findings of the node's latest visit; a node whose
 //! final entry is bottom is skipped by the caller (its record may be stale).
 
-use crate::analysis::EbpfAnalysis;
+use crate::analysis::{EbpfAnalysis, StepEvent};
 use crate::cfg::{Block, EdgeKind};
 use crate::diag::Diagnostic;
 use crate::fixpoint::Analysis;
@@ -69,22 +69,29 @@ impl Analysis for RecordingAnalysis<'_, '_> {
     }
 
     fn transfer_node(&self, node: NodeIndex, block: &Block, state: &mut StateSet) {
+        *state = self.transfer_node_from(node, block, state);
+    }
+
+    fn transfer_node_from(&self, node: NodeIndex, block: &Block, state: &StateSet) -> StateSet {
         let mut found = BlockFindings::default();
         let mut steps = 0u64;
-        *state = self.inner.run_block(block, state, |pc, before, step| {
+        let out = self.inner.run_block_in_place(block, state, |pc, event| {
             steps += 1;
-            if let Some(o) = &step.out {
-                found.stack_depth = found.stack_depth.max(o.frame().stack.depth());
-            }
-            for d in &step.diags {
-                if found.first_error.as_ref().is_none_or(|(p, _)| pc < *p) {
-                    found.first_error = Some((pc, before.clone()));
-                }
-                if !found.error_states.iter().any(|(p, _)| *p == pc) {
-                    found.error_states.push((pc, before.clone()));
-                }
-                if !found.diags.contains(d) {
-                    found.diags.push(d.clone());
+            match event {
+                StepEvent::Went { after } => found.stack_depth = found.stack_depth.max(after.frame().stack.depth()),
+                StepEvent::Ended => {}
+                StepEvent::Failed { before, diags } => {
+                    for d in diags {
+                        if found.first_error.as_ref().is_none_or(|(p, _)| pc < *p) {
+                            found.first_error = Some((pc, before.clone()));
+                        }
+                        if !found.error_states.iter().any(|(p, _)| *p == pc) {
+                            found.error_states.push((pc, before.clone()));
+                        }
+                        if !found.diags.contains(d) {
+                            found.diags.push(d.clone());
+                        }
+                    }
                 }
             }
         });
@@ -92,6 +99,7 @@ impl Analysis for RecordingAnalysis<'_, '_> {
         if let Some(slot) = self.findings.borrow_mut().get_mut(node.index()) {
             *slot = found;
         }
+        out
     }
 
     fn transfer_edge(

@@ -128,35 +128,42 @@ pub(crate) fn retire_id(st: &mut AbsState, id: u32) {
 
 /// Applies one instruction to one state.
 pub fn step(env: &Env<'_>, st: &AbsState, pc: usize) -> Step {
+    let mut s = st.clone();
+    let (alive, diags) = step_in_place(env, &mut s, pc);
+    Step { out: alive.then_some(s), diags }
+}
+
+/// Applies one instruction to `s` in place: `(true, [])` when the path goes on with `s`,
+/// else `(false, diagnostics)` and `s` is left in an unspecified state (the path ends
+/// here: an error, or an exit with nothing to return to).
+pub fn step_in_place(env: &Env<'_>, s: &mut AbsState, pc: usize) -> (bool, Vec<Diagnostic>) {
     let mut cx = Ctx { env, pc, diags: Vec::new(), helper_access: false };
     let insn = match env.insns.get(pc) {
         Some(i) => *i,
         None => {
             cx.error(DiagCode::Unsupported, format!("invalid insn idx {pc}"));
-            return Step { out: None, diags: cx.diags };
+            return (false, cx.diags);
         }
     };
-    let mut s = st.clone();
     let ok = match insn {
-        Insn::Alu { width, op, dst, src } => alu::alu(&mut cx, &mut s, width, op, dst, src),
-        Insn::Endian { kind, bits, dst } => alu::endian(&mut cx, &mut s, kind, bits, dst),
-        Insn::LdImm64 { dst, src, imm, next_imm } => ld_imm64(&mut cx, &mut s, dst, src, imm, next_imm),
+        Insn::Alu { width, op, dst, src } => alu::alu(&mut cx, s, width, op, dst, src),
+        Insn::Endian { kind, bits, dst } => alu::endian(&mut cx, s, kind, bits, dst),
+        Insn::LdImm64 { dst, src, imm, next_imm } => ld_imm64(&mut cx, s, dst, src, imm, next_imm),
         // The second slot of LD_IMM64 is part of the first; decode rejects jumps into it.
         Insn::LdImm64Tail => Some(()),
-        Insn::Ldx { size, sign_ext, dst, src, off } => mem::ldx(&mut cx, &mut s, size, sign_ext, dst, src, off),
-        Insn::St { size, dst, off, imm } => mem::st(&mut cx, &mut s, size, dst, off, imm),
-        Insn::Stx { size, dst, src, off } => mem::stx(&mut cx, &mut s, size, dst, src, off),
-        Insn::Atomic { size, op, fetch, dst, src, off } => mem::atomic(&mut cx, &mut s, size, op, fetch, dst, src, off),
-        Insn::LdAbs { size, imm } => mem::ld_abs(&mut cx, &mut s, size, None, imm),
-        Insn::LdInd { size, src, imm } => mem::ld_abs(&mut cx, &mut s, size, Some(src), imm),
-        Insn::Call(target) => call::call(&mut cx, &mut s, target),
-        Insn::Exit => call::exit(&mut cx, &mut s),
+        Insn::Ldx { size, sign_ext, dst, src, off } => mem::ldx(&mut cx, s, size, sign_ext, dst, src, off),
+        Insn::St { size, dst, off, imm } => mem::st(&mut cx, s, size, dst, off, imm),
+        Insn::Stx { size, dst, src, off } => mem::stx(&mut cx, s, size, dst, src, off),
+        Insn::Atomic { size, op, fetch, dst, src, off } => mem::atomic(&mut cx, s, size, op, fetch, dst, src, off),
+        Insn::LdAbs { size, imm } => mem::ld_abs(&mut cx, s, size, None, imm),
+        Insn::LdInd { size, src, imm } => mem::ld_abs(&mut cx, s, size, Some(src), imm),
+        Insn::Call(target) => call::call(&mut cx, s, target),
+        Insn::Exit => call::exit(&mut cx, s),
         // Jumps change no state; the edge transfer refines it.
         Insn::Ja { .. } => Some(()),
-        Insn::Jmp { dst, src, .. } => branch::check_operands(&mut cx, &s, dst, src),
+        Insn::Jmp { dst, src, .. } => branch::check_operands(&mut cx, s, dst, src),
     };
-    let out = if ok.is_some() && cx.diags.is_empty() { Some(s) } else { None };
-    Step { out, diags: cx.diags }
+    (ok.is_some() && cx.diags.is_empty(), cx.diags)
 }
 
 fn ld_imm64(cx: &mut Ctx<'_, '_>, s: &mut AbsState, dst: Reg, src: LdImm64Src, imm: i32, next_imm: i32) -> Option<()> {

@@ -41,6 +41,15 @@ pub trait Analysis {
     /// Transfer through a node (basic block), in place. Never called on bottom.
     fn transfer_node(&self, node: NodeIndex, weight: &Self::Node, state: &mut Self::Domain);
 
+    /// Transfer through a node from a borrowed state (what the solver calls): the same
+    /// result as `transfer_node` on a copy, which is the default; an analysis that builds
+    /// its output afresh anyway overrides it to skip the copy.
+    fn transfer_node_from(&self, node: NodeIndex, weight: &Self::Node, state: &Self::Domain) -> Self::Domain {
+        let mut s = state.clone();
+        self.transfer_node(node, weight, &mut s);
+        s
+    }
+
     /// Transfer along an edge (branch refinement); may return bottom (infeasible edge).
     /// Never called with a bottom `state`.
     fn transfer_edge(

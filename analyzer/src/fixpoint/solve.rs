@@ -215,10 +215,10 @@ impl<A: Analysis> Solver<'_, A> {
         if let Some(bytes) = self.memory.over_limit() {
             return Err(FixpointError::MemoryLimit { bytes, visits });
         }
-        let mut state = self.entry[i].clone();
-        if let Some(w) = self.g.node_weight(v) {
-            self.analysis.transfer_node(v, w, &mut state);
-        }
+        let state = match self.g.node_weight(v) {
+            Some(w) => self.analysis.transfer_node_from(v, w, &self.entry[i]),
+            None => self.entry[i].clone(),
+        };
         self.exit[i] = state;
         Ok(())
     }
