@@ -36,10 +36,12 @@
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
 //! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`,
 //!   `interval.{u64,s64,u32,s32}.mul`, `interval.{u64,u32}.{div,mod}` and
-//!   `interval.{s64,s32}.{sdiv,smod}`
-//!   (over the integers with `div`/`mod`
+//!   `interval.{s64,s32}.{sdiv,smod}` (over the integers with `div`/`mod`/`*`
 //!   uninterpreted, from separately proved monotonicity and remainder
-//!   lemmas: bit-blasted dividers and multipliers never finish);
+//!   lemmas: bit-blasted dividers and multipliers never finish),
+//!   `interval.{u64,s64,u32,s32}.{lsh,rsh,arsh}` (shift by a range of
+//!   amounts; bit-vectors, signed `lsh` with the exact `2w`-bit shift
+//!   uninterpreted after separately proved lemmas);
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
 //!   (the whole `Scalar::binop`: constant folding, components, product),
 //!   `scalar.zext32`, `scalar.neg.{w64,w32}`, `scalar.truncate.{1,2,3,5,6,7}`
@@ -68,7 +70,7 @@ use rayon::prelude::*;
 use std::fmt;
 use std::time::{Duration, Instant};
 use z3::ast::{Bool, Int, BV};
-use z3::{Model, Params, SatResult, Solver, Tactic};
+use z3::{FuncDecl, Model, Params, SatResult, Solver, Sort, Tactic};
 
 /// The verdict on one operation.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -140,6 +142,8 @@ enum Obligation {
     IntervalMul { w: u32, signed: bool },
     /// Signed `sdiv` (`is_mod` false) or `smod` at `w` bits.
     IntervalSDivMod { w: u32, is_mod: bool },
+    /// `shl`/`shr`/`sar` (`Lsh`/`Rsh`/`Arsh`) of the `w`-bit ranges.
+    IntervalShift { w: u32, signed: bool, op: BinOp },
     Sync,
     Meet,
     Binop(BinOp, BitWidth),
@@ -179,7 +183,7 @@ const NOT_ENCODED: [&str; 7] = [
     "scalar.sdiv",
     "scalar.smod",
     "scalar.shifts",
-    "interval.shifts_sext",
+    "interval.sext",
 ];
 
 fn op_name(op: BinOp) -> &'static str {
@@ -266,6 +270,9 @@ impl Obligation {
             Obligation::IntervalSDivMod { w, is_mod } => {
                 format!("interval.s{w}.{}", if is_mod { "smod" } else { "sdiv" })
             }
+            Obligation::IntervalShift { w, signed, op } => {
+                format!("interval.{}{w}.{}", if signed { "s" } else { "u" }, op_name(op))
+            }
             Obligation::Outcome(c, w) => format!("outcome.{}.{}", cmp_name(c), width_name(w)),
             Obligation::Refine(c, w, taken) => format!(
                 "refine.{}.{}.{}",
@@ -308,6 +315,7 @@ impl Obligation {
             Obligation::IntervalDivMod { w, is_mod } => interval_divmod_query(w, is_mod),
             Obligation::IntervalMul { w, signed } => interval_mul_query(w, signed),
             Obligation::IntervalSDivMod { w, is_mod } => interval_sdivmod_query(w, is_mod),
+            Obligation::IntervalShift { w, signed, op } => interval_shift_query(w, signed, op),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
             Obligation::NotEncoded(_) => return None,
@@ -351,6 +359,9 @@ fn obligations() -> Vec<Obligation> {
         }
         v.push(Obligation::IntervalNeg { w, signed });
         v.push(Obligation::IntervalMul { w, signed });
+        for op in [BinOp::Lsh, BinOp::Rsh, BinOp::Arsh] {
+            v.push(Obligation::IntervalShift { w, signed, op });
+        }
         for is_mod in [false, true] {
             v.push(if signed {
                 Obligation::IntervalSDivMod { w, is_mod }
@@ -501,12 +512,13 @@ pub(crate) enum Logic {
     /// :som true`): ring identities on products then become syntactic,
     /// where bit-blasting two 64-bit multipliers would not finish.
     Som,
-    /// Integers (with uninterpreted functions), Z3's default solver.
-    Int,
-    /// Integers, a lemma about the exact integer operations over fresh
-    /// variables: used only through explicit instances, so not assumed by
-    /// the later cases (its nonlinear terms would only slow them down).
-    IntLemma,
+    /// Z3's default solver (integers, uninterpreted functions).
+    Default,
+    /// Z3's default solver, for a lemma about exact operations over fresh
+    /// variables: used only through explicit instances (with the operation
+    /// uninterpreted), so not assumed by the later cases (its nonlinear
+    /// terms or bit-level shifters would only slow them down).
+    Lemma,
 }
 
 /// Renders a model of a failing case (label given) as a counterexample.
@@ -593,7 +605,7 @@ pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
                     .solver()
             }
             Logic::Bv => Solver::new_for_logic("QF_BV").unwrap_or_default(),
-            Logic::Int | Logic::IntLemma => Solver::new(),
+            Logic::Default | Logic::Lemma => Solver::new(),
         };
         let mut p = Params::new();
         p.set_u32("timeout", timeout_ms.max(1));
@@ -614,7 +626,7 @@ pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
             );
         }
         match res {
-            SatResult::Unsat if case.logic == Logic::IntLemma => {}
+            SatResult::Unsat if case.logic == Logic::Lemma => {}
             SatResult::Unsat => proven.push(case.pre.implies(&case.goal)),
             SatResult::Unknown => gave_up = true,
             SatResult::Sat => {
@@ -1026,6 +1038,9 @@ pub(crate) fn rust_interval(w: u32, signed: bool, op: BinOp, a: (u64, u64), b: (
                 BinOp::And => x.and(&y),
                 BinOp::Or => x.or(&y),
                 BinOp::Mul => x.mul(&y),
+                BinOp::Lsh => x.shl(&y),
+                BinOp::Rsh => x.shr(&y),
+                BinOp::Arsh => x.sar(&y),
                 _ => x.xor(&y),
             };
             (r.min as u64 & low(w), r.max as u64 & low(w))
@@ -1334,7 +1349,7 @@ fn int_lemma_cases(lemmas: &[(&str, IntLemma)]) -> Vec<Case> {
             label: format!("lemma {label}"),
             pre: Bool::from_bool(true),
             goal: l(&Arith::Exact, &p, &q, &r),
-            logic: Logic::IntLemma,
+            logic: Logic::Lemma,
         })
         .collect()
 }
@@ -1402,7 +1417,7 @@ fn interval_divmod_query(w: u32, is_mod: bool) -> Query {
             label: label.to_string(),
             pre: pre.clone(),
             goal,
-            logic: Logic::Int,
+            logic: Logic::Default,
         });
     }
     let explain = move |label: &str, m: &Model| {
@@ -1487,7 +1502,7 @@ fn interval_mul_query(w: u32, signed: bool) -> Query {
             label: label.to_string(),
             pre: pre.clone(),
             goal,
-            logic: Logic::Int,
+            logic: Logic::Default,
         });
     }
     let explain = move |label: &str, m: &Model| {
@@ -1584,7 +1599,7 @@ fn band_lemma_cases(t: &IntRange) -> Vec<Case> {
         label: format!("lemma {label}"),
         pre: Bool::from_bool(true),
         goal,
-        logic: Logic::IntLemma,
+        logic: Logic::Lemma,
     })
     .collect()
 }
@@ -1663,7 +1678,7 @@ fn interval_sdivmod_query(w: u32, is_mod: bool) -> Query {
             label: label.to_string(),
             pre: pre.clone(),
             goal,
-            logic: Logic::Int,
+            logic: Logic::Default,
         });
     }
     let explain = move |label: &str, m: &Model| {
@@ -1736,6 +1751,178 @@ fn rust_udivmod(w: u32, is_mod: bool, a: (u64, u64), b: (u64, u64)) -> (u64, u64
 /// values; 0 if the model leaves it open).
 fn mi(m: &Model, x: &Int) -> u64 {
     m.eval(x, true).and_then(|v| v.as_i128()).map_or(0, |v| v as u64)
+}
+
+/// Interval shifts at `w` bits (`shl`, `shr`, `sar`; the amount is a range,
+/// masked with `w - 1` as eBPF does): x in a and y in b give `x op (y &
+/// (w - 1))` in `a.op(b)`. Bit-vectors at `w` bits; the exact shifted
+/// bounds of the Rust code (`u128`/`i128`) are `2w`-bit vectors. Signed
+/// `shl`: [`signed_shl_query`].
+fn interval_shift_query(w: u32, signed: bool, op: BinOp) -> Query {
+    let a = SymRange::fresh("a", w, signed);
+    let b = SymRange::fresh("b", w, signed);
+    let x = BV::new_const("x", w);
+    let y = BV::new_const("y", w);
+    let s = y.bvand(lit(u64::from(w - 1), w));
+    let (r, c) = match op {
+        BinOp::Lsh => (a.shl(&b), x.bvshl(&s)),
+        BinOp::Rsh => (a.shr(&b), x.bvlshr(&s)),
+        _ => (a.sar(&b), x.bvashr(&s)),
+    };
+    let pre = Bool::and(&[a.has(&x), b.has(&y)]);
+    if signed && op == BinOp::Lsh {
+        return signed_shl_query(&a, &b, &x, &y, pre);
+    }
+    let goals = vec![("in".to_string(), r.has(&c))];
+    let explain = move |_: &str, m: &Model| {
+        let (ra, rb) = ((mv(m, &a.min), mv(m, &a.max)), (mv(m, &b.min), mv(m, &b.max)));
+        let (vx, vy) = (mv(m, &x), mv(m, &y));
+        let width = if w == 64 { BitWidth::W64 } else { BitWidth::W32 };
+        let conc = eval_binop(op, width, vx, vy) & low(w);
+        let rr = rust_interval(w, signed, op, ra, rb);
+        format!(
+            "[{:#x}, {:#x}] {} [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} y={vy:#x} -> {conc:#x} {}",
+            ra.0,
+            ra.1,
+            op_name(op),
+            rb.0,
+            rb.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, signed, rr, conc))
+        )
+    };
+    Query::split(&pre, goals, explain)
+}
+
+/// Signed interval `shl` (see [`interval_shift_query`]): bit-blasting the
+/// four `2w`-bit corner shifts with the concrete one at once never finished
+/// at 64 bits, so the exact shift `E(v, k) = sext(v) << k` (`2w` bits) is
+/// uninterpreted in the goal, with three lemmas proved for the real shift on
+/// fresh `p`, `q`, `k`, `k2` (amounts below `w`): `mono_x` (`p <= q` gives
+/// `E(p, k) <= E(q, k)`), `mono_k` (`k <= k2` gives `E(p, k) <= E(p, k2)`
+/// for `p >= 0`, the reverse for `p < 0`) and `low_bits` (the low `w` bits
+/// of `E(p, k)` are `p << k`) and `small` (`|E(p, k)| < 2^(2w-2)`, so the
+/// band test cannot overflow), instantiated at `x`, the bounds of `a` and
+/// the masked amount `s` and its range `[lo, hi]`: `E(x, s)` then lies
+/// between the least and the greatest corner, and the band test of
+/// `from_exact` keeps that order in the low bits.
+fn signed_shl_query(a: &SymRange, b: &SymRange, x: &BV, y: &BV, pre: Bool) -> Query {
+    let w = a.width();
+    let ww = 2 * w;
+    let s = y.bvand(lit(u64::from(w - 1), w));
+    let below_w = |k: &BV| k.bvult(lit(u64::from(w), w));
+    let lemma_mono_x = |e: &dyn Fn(&BV, &BV) -> BV, p: &BV, q: &BV, k: &BV| {
+        Bool::and(&[p.bvsle(q), below_w(k)]).implies(e(p, k).bvsle(&e(q, k)))
+    };
+    let lemma_mono_k = |e: &dyn Fn(&BV, &BV) -> BV, p: &BV, k: &BV, k2: &BV| {
+        let zero = lit(0, w);
+        Bool::and(&[k.bvule(k2), below_w(k2)]).implies(Bool::and(&[
+            p.bvsge(&zero).implies(e(p, k).bvsle(&e(p, k2))),
+            p.bvslt(&zero).implies(e(p, k2).bvsle(&e(p, k))),
+        ]))
+    };
+    let lemma_low = |e: &dyn Fn(&BV, &BV) -> BV, p: &BV, k: &BV| {
+        below_w(k).implies(e(p, k).extract(w - 1, 0).eq(&p.bvshl(k)))
+    };
+    // |E(p, k)| < 2^(2w-2), so the band test's `+ 2^(w-1)` cannot overflow
+    let lemma_small = |e: &dyn Fn(&BV, &BV) -> BV, p: &BV, k: &BV| {
+        let quarter = BV::from_u64(1, ww).bvshl(lit(u64::from(ww - 2), ww));
+        let v = e(p, k);
+        below_w(k).implies(Bool::and(&[quarter.bvneg().bvsle(&v), v.bvslt(&quarter)]))
+    };
+    let real = |v: &BV, k: &BV| a.exact_shl(v, k);
+    let (p, q, k, k2) = (
+        BV::new_const("lemma.p", w),
+        BV::new_const("lemma.q", w),
+        BV::new_const("lemma.k", w),
+        BV::new_const("lemma.k2", w),
+    );
+    let lemma = |label: &str, goal: Bool| Case {
+        label: format!("lemma {label}"),
+        pre: Bool::from_bool(true),
+        goal,
+        logic: Logic::Lemma,
+    };
+    let mut cases = vec![
+        lemma("mono_x", lemma_mono_x(&real, &p, &q, &k)),
+        lemma("mono_k", lemma_mono_k(&real, &p, &k, &k2)),
+        lemma("low_bits", lemma_low(&real, &p, &k)),
+        lemma("small", lemma_small(&real, &p, &k)),
+    ];
+    let f = FuncDecl::new(
+        "exact_shl",
+        &[&Sort::bitvector(w), &Sort::bitvector(w)],
+        &Sort::bitvector(ww),
+    );
+    let opaque = move |v: &BV, k: &BV| {
+        // a bit-vector function applied to bit-vectors; the fallback is never taken
+        f.apply(&[v, k]).as_bv().unwrap_or_else(|| lit(0, ww))
+    };
+    let (lo, hi) = SymRange::amounts_of(b);
+    let ok = Bool::and(&[lo.bvule(&hi), below_w(&hi)]);
+    let mut facts = vec![
+        pre,
+        // the masked amount lies in the shift_amounts range (no shifts: checked below)
+        ok.implies(Bool::and(&[lo.bvule(&s), s.bvule(&hi)])),
+        lemma_mono_x(&opaque, &a.min, x, &s),
+        lemma_mono_x(&opaque, x, &a.max, &s),
+        lemma_small(&opaque, x, &s),
+    ];
+    for v in [&a.min, &a.max] {
+        facts.push(lemma_mono_k(&opaque, v, &lo, &s));
+        facts.push(lemma_mono_k(&opaque, v, &s, &hi));
+        facts.push(lemma_small(&opaque, v, &lo));
+        facts.push(lemma_small(&opaque, v, &hi));
+    }
+    let amount_pre = Bool::and(&[a.has(x), b.has(y), ok.clone()]);
+    cases.push(Case {
+        label: "amount".to_string(),
+        pre: amount_pre,
+        goal: Bool::and(&[lo.bvule(&s), s.bvule(&hi)]),
+        logic: Logic::Bv,
+    });
+    let r = a.shl_with(b, &opaque);
+    // first for the low bits of E(x, s) (no shifter left in the query), then
+    // for x << s itself
+    let facts = Bool::and(&facts);
+    cases.push(Case {
+        label: "in_exact".to_string(),
+        pre: facts.clone(),
+        goal: r.has(&opaque(x, &s).extract(w - 1, 0)),
+        logic: Logic::Default,
+    });
+    cases.push(Case {
+        label: "in".to_string(),
+        pre: Bool::and(&[facts, lemma_low(&opaque, x, &s)]),
+        goal: r.has(&x.bvshl(&s)),
+        logic: Logic::Default,
+    });
+    let (ca, cb, cx, cy) = (a.clone(), b.clone(), x.clone(), y.clone());
+    let explain = move |label: &str, m: &Model| {
+        if label.starts_with("lemma") {
+            return format!("{label} fails (a lemma about the exact shift, no Rust replay)");
+        }
+        let (ra, rb) = ((mv(m, &ca.min), mv(m, &ca.max)), (mv(m, &cb.min), mv(m, &cb.max)));
+        let (vx, vy) = (mv(m, &cx), mv(m, &cy));
+        let width = if w == 64 { BitWidth::W64 } else { BitWidth::W32 };
+        let conc = eval_binop(BinOp::Lsh, width, vx, vy) & low(w);
+        let rr = rust_interval(w, true, BinOp::Lsh, ra, rb);
+        format!(
+            "[{:#x}, {:#x}] lsh [{:#x}, {:#x}] = [{:#x}, {:#x}] misses x={vx:#x} y={vy:#x} -> {conc:#x} {} (the shift is uninterpreted: check the replay)",
+            ra.0,
+            ra.1,
+            rb.0,
+            rb.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, true, rr, conc))
+        )
+    };
+    Query {
+        cases,
+        explain: Box::new(explain),
+    }
 }
 
 /// Interval `neg`: x in a gives `-x` (wrapping at `w` bits) in `a.neg()`.
@@ -2239,7 +2426,7 @@ mod tests {
                 label: "max".into(),
                 pre,
                 goal,
-                logic: Logic::Int,
+                logic: Logic::Default,
             }],
             explain: Box::new(|_, _| "broken".to_string()),
         };

@@ -9,6 +9,7 @@
 //!
 //! - [`tnum`]: `Tnum` (value/mask pairs) at any width, shifts at 64 bits.
 //! - [`range`]: `U64Range`/`S64Range`/`U32Range`/`S32Range` add, sub, and, or, xor.
+//! - [`range_shift`]: the interval shifts (`shl`, `shr`, `sar`, amount a range).
 //! - [`scalar`]: `Scalar` (five components), `sync`, the lattice meet and
 //!   the add/sub/and/or/xor transfer functions of `Scalar::binop`.
 //! - [`refine`]: `Scalar::branch_outcome` and `Scalar::refine`.
@@ -23,6 +24,7 @@
 pub mod concrete;
 pub mod int_range;
 pub mod range;
+pub mod range_shift;
 pub mod refine;
 pub mod scalar;
 pub mod tnum;
