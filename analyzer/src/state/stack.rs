@@ -270,10 +270,20 @@ impl Stack {
 
     /// First uninitialised byte in `[off, off+len)`, if any.
     pub fn first_invalid(&self, off: i64, len: i64) -> Option<i64> {
-        (off..off + len).find(|&o| {
+        // One slot lookup per 8-byte slot the range touches, not per byte.
+        let mut o = off;
+        while o < off + len {
             let (idx, byte) = slot_of(o);
-            self.slot(idx).bytes()[byte] == StackByte::Invalid
-        })
+            let bytes = self.slot(idx).bytes();
+            let end = (o + (8 - byte as i64)).min(off + len);
+            for (i, b) in bytes.iter().enumerate().take(byte + (end - o) as usize).skip(byte) {
+                if *b == StackByte::Invalid {
+                    return Some(o + (i - byte) as i64);
+                }
+            }
+            o = end;
+        }
+        None
     }
 
     pub fn join(&self, o: &Stack) -> Stack {
@@ -326,6 +336,30 @@ mod tests {
         // (`b.leq(&j)` is false: `StackSlot::leq` does not see eight zero bytes as the
         // spill of NULL; incomplete, not unsound.)
         assert!(a.leq(&j));
+    }
+
+    #[test]
+    fn first_invalid_is_the_lowest_invalid_byte_of_the_range() {
+        let mut st = Stack::default();
+        st.fill_bytes(-24, 24, StackByte::Misc);
+        // Bytes -24..0 written except -13 (slot -2, byte 3) and -3 (slot -1, byte 5).
+        let mut s2 = st.slot(-2).bytes();
+        s2[3] = StackByte::Invalid;
+        st.slots.insert(-2, StackSlot::Bytes(s2));
+        let mut s1 = st.slot(-1).bytes();
+        s1[5] = StackByte::Invalid;
+        st.slots.insert(-1, StackSlot::Bytes(s1));
+        for off in -40..0i64 {
+            for len in 1..=(-off) {
+                let expect = (off..off + len).find(|&o| {
+                    let (idx, byte) = slot_of(o);
+                    st.slot(idx).bytes()[byte] == StackByte::Invalid
+                });
+                assert_eq!(st.first_invalid(off, len), expect, "off {off} len {len}");
+            }
+        }
+        assert_eq!(st.first_invalid(-24, 8), None);
+        assert_eq!(st.first_invalid(-16, 16), Some(-13));
     }
 
     #[test]
