@@ -159,6 +159,10 @@ impl Analysis for EbpfAnalysis<'_> {
         out
     }
 
+    fn join_into(&self, acc: &mut StateSet, s: StateSet) {
+        acc.join_owned(s);
+    }
+
     fn thresholds(&self) -> &Thresholds {
         &self.thresholds
     }

@@ -112,6 +112,10 @@ impl Analysis for RecordingAnalysis<'_, '_> {
         self.inner.transfer_edge(edge, source, target, state)
     }
 
+    fn join_into(&self, acc: &mut StateSet, s: StateSet) {
+        acc.join_owned(s);
+    }
+
     fn thresholds(&self) -> &Thresholds {
         self.inner.thresholds()
     }

@@ -60,6 +60,12 @@ pub trait Analysis {
         state: &Self::Domain,
     ) -> Self::Domain;
 
+    /// `acc ⊔= s`, consuming `s` (the solver's join of edge states); an analysis whose
+    /// domain can move `s`'s parts in overrides the default copy.
+    fn join_into(&self, acc: &mut Self::Domain, s: Self::Domain) {
+        acc.join(&s);
+    }
+
     /// Constants the domain's widening may stop at before going to infinity.
     fn thresholds(&self) -> &Thresholds;
 }

@@ -189,7 +189,7 @@ impl<A: Analysis> Solver<'_, A> {
             }
             let s = self.analysis.transfer_edge(e.weight(), p, v, x);
             if !s.is_bottom() {
-                acc.join(&s);
+                self.analysis.join_into(&mut acc, s);
             }
         }
         acc

@@ -33,6 +33,15 @@ impl StateSet {
         self.add_keyed(s, shape)
     }
 
+    /// `join` taking `other` by value: its members are moved in, not copied (same result).
+    pub fn join_owned(&mut self, other: StateSet) -> bool {
+        let mut changed = false;
+        for (s, k) in other.states.into_iter().zip(other.keys) {
+            changed |= self.add_keyed(s, k);
+        }
+        changed
+    }
+
     fn add_keyed(&mut self, s: AbsState, shape: u64) -> bool {
         if let Some(i) = self.keys.iter().position(|k| *k == shape) {
             let m = &mut self.states[i];
