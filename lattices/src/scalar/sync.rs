@@ -28,6 +28,11 @@ use crate::tnum::Tnum;
 impl Scalar {
     /// The kernel's `reg_bounds_sync`, made bottom-aware (see module docs).
     pub fn sync(&mut self) {
+        // Constants and the unknown scalar are already synced (fixpoints of the sequence
+        // below, checked by `sync_keeps_constants_and_unknown`): skip the work.
+        if self.var_off.mask == 0 && *self == Scalar::constant(self.var_off.value) || *self == Scalar::unknown() {
+            return;
+        }
         // The kernel's sequence, then snapping the bounds to the tnum; repeated while the
         // snap still tightens something (at most 4 rounds), so the result is a fixpoint.
         for _ in 0..4 {
@@ -252,5 +257,44 @@ impl Scalar {
             return;
         };
         self.var_off = var64.clear_subreg().or(var32);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The full sequence, without the fast path of `sync`.
+    fn full_sync(mut s: Scalar) -> Scalar {
+        for _ in 0..4 {
+            let start = s;
+            s.sync_once();
+            if s.is_bottom() {
+                return Scalar::BOTTOM;
+            }
+            s.snap_to_tnum();
+            if s.is_bottom() {
+                return Scalar::BOTTOM;
+            }
+            s = s.canon();
+            if s == start {
+                break;
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn sync_keeps_constants_and_unknown() {
+        assert_eq!(full_sync(Scalar::unknown()), Scalar::unknown());
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let edges = [0, 1, 0x7f, 0x80, 0xff, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, i64::MAX as u64, i64::MIN as u64, u64::MAX];
+        for i in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = if (i as usize) < edges.len() { edges[i as usize] } else { x >> (i % 64) };
+            assert_eq!(full_sync(Scalar::constant(v)), Scalar::constant(v), "{v:#x}");
+        }
     }
 }
