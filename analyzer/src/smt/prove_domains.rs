@@ -41,7 +41,8 @@
 //!   lemmas: bit-blasted dividers and multipliers never finish),
 //!   `interval.{u64,s64,u32,s32}.{lsh,rsh,arsh}` (shift by a range of
 //!   amounts; bit-vectors, signed `lsh` with the exact `2w`-bit shift
-//!   uninterpreted after separately proved lemmas);
+//!   uninterpreted after separately proved lemmas),
+//!   `interval.{u64,s64}.sext{8,16,32}`, `interval.{u32,s32}.sext{8,16}`;
 //! - `scalar.sync`, `scalar.meet`, `scalar.{add,sub,and,or,xor}.{w64,w32}`
 //!   (the whole `Scalar::binop`: constant folding, components, product),
 //!   `scalar.zext32`, `scalar.neg.{w64,w32}`, `scalar.truncate.{1,2,3,5,6,7}`
@@ -144,6 +145,8 @@ enum Obligation {
     IntervalSDivMod { w: u32, is_mod: bool },
     /// `shl`/`shr`/`sar` (`Lsh`/`Rsh`/`Arsh`) of the `w`-bit ranges.
     IntervalShift { w: u32, signed: bool, op: BinOp },
+    /// `sext(k)` of the `w`-bit ranges.
+    IntervalSext { w: u32, signed: bool, k: u32 },
     Sync,
     Meet,
     Binop(BinOp, BitWidth),
@@ -176,14 +179,13 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 7] = [
+const NOT_ENCODED: [&str; 6] = [
     "scalar.mul",
     "scalar.div",
     "scalar.mod",
     "scalar.sdiv",
     "scalar.smod",
     "scalar.shifts",
-    "interval.sext",
 ];
 
 fn op_name(op: BinOp) -> &'static str {
@@ -273,6 +275,9 @@ impl Obligation {
             Obligation::IntervalShift { w, signed, op } => {
                 format!("interval.{}{w}.{}", if signed { "s" } else { "u" }, op_name(op))
             }
+            Obligation::IntervalSext { w, signed, k } => {
+                format!("interval.{}{w}.sext{k}", if signed { "s" } else { "u" })
+            }
             Obligation::Outcome(c, w) => format!("outcome.{}.{}", cmp_name(c), width_name(w)),
             Obligation::Refine(c, w, taken) => format!(
                 "refine.{}.{}.{}",
@@ -316,6 +321,7 @@ impl Obligation {
             Obligation::IntervalMul { w, signed } => interval_mul_query(w, signed),
             Obligation::IntervalSDivMod { w, is_mod } => interval_sdivmod_query(w, is_mod),
             Obligation::IntervalShift { w, signed, op } => interval_shift_query(w, signed, op),
+            Obligation::IntervalSext { w, signed, k } => interval_sext_query(w, signed, k),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
             Obligation::NotEncoded(_) => return None,
@@ -361,6 +367,10 @@ fn obligations() -> Vec<Obligation> {
         v.push(Obligation::IntervalMul { w, signed });
         for op in [BinOp::Lsh, BinOp::Rsh, BinOp::Arsh] {
             v.push(Obligation::IntervalShift { w, signed, op });
+        }
+        // sext from w bits is the identity
+        for k in [8, 16, 32].into_iter().filter(|k| *k < w) {
+            v.push(Obligation::IntervalSext { w, signed, k });
         }
         for is_mod in [false, true] {
             v.push(if signed {
@@ -1474,9 +1484,10 @@ fn lemma_mul_second(ar: &Arith, p: &Int, q: &Int, r: &Int) -> Bool {
 /// (`a.max*y`) between `a.min*b.min` and `a.min*b.max` (`a.max*b.min`,
 /// `a.max*b.max`) by the sign of `a.min` (`a.max`); so `x*y` lies between
 /// the least and the greatest corner product (unsigned: `a.min*b.min` and
-/// `a.max*b.max`), and the band argument (same quotient by `2^w` at both
-/// ends, so wrapping subtracts the same multiple of `2^w` everywhere) is
-/// linear. Bit-blasting two 64-bit multipliers would never finish.
+/// `a.max*b.max`); wrapping and the band index are uninterpreted too, with
+/// the `band` and `wrap_valid` lemmas of [`interval_sdivmod_query`] (with
+/// the exact wrapping in the goal, Z3 sometimes did not finish in 60 s).
+/// Bit-blasting two 64-bit multipliers would never finish.
 fn interval_mul_query(w: u32, signed: bool) -> Query {
     let a = IntRange::fresh("a", w, signed);
     let b = IntRange::fresh("b", w, signed);
@@ -1486,7 +1497,8 @@ fn interval_mul_query(w: u32, signed: bool) -> Query {
         ("mul_first", lemma_mul_first as IntLemma),
         ("mul_second", lemma_mul_second),
     ]);
-    let ar = Arith::opaque("op");
+    cases.extend(band_lemma_cases(&a));
+    let ar = Arith::opaque_wrapping("op");
     let mut pre = vec![a.well_formed(), b.well_formed(), a.has(&x), b.has(&y)];
     pre.push(lemma_mul_first(&ar, &a.min, &x, &y));
     pre.push(lemma_mul_first(&ar, &x, &a.max, &y));
@@ -1494,8 +1506,25 @@ fn interval_mul_query(w: u32, signed: bool) -> Query {
         pre.push(lemma_mul_second(&ar, &b.min, &y, end));
         pre.push(lemma_mul_second(&ar, &y, &b.max, end));
     }
+    // the product lies between the least and the greatest corner
+    let p = ar.mul(&x, &y);
+    let corners = [
+        ar.mul(&a.min, &b.min),
+        ar.mul(&a.min, &b.max),
+        ar.mul(&a.max, &b.min),
+        ar.mul(&a.max, &b.max),
+    ];
+    let (lo, hi) = if signed {
+        let lo = imin_int(&imin_int(&corners[0], &corners[1]), &imin_int(&corners[2], &corners[3]));
+        let hi = imax_int(&imax_int(&corners[0], &corners[1]), &imax_int(&corners[2], &corners[3]));
+        (lo, hi)
+    } else {
+        (corners[0].clone(), corners[3].clone())
+    };
+    pre.push(lemma_band(&a, &ar, &lo, &p, &hi));
+    pre.push(lemma_wrap_valid(&a, &ar, &p));
     let pre = Bool::and(&pre);
-    let c = a.wrap(&ar.mul(&x, &y));
+    let c = a.wrap_in(&p, &ar);
     let r = a.mul(&b, &ar);
     for (label, goal) in [("min", r.min.le(&c)), ("max", c.le(&r.max))] {
         cases.push(Case {
@@ -1922,6 +1951,52 @@ fn signed_shl_query(a: &SymRange, b: &SymRange, x: &BV, y: &BV, pre: Bool) -> Qu
     Query {
         cases,
         explain: Box::new(explain),
+    }
+}
+
+/// Interval `sext(k)` at `w` bits: x in a gives its low `k` bits
+/// sign-extended to `w` bits in `a.sext(k)`.
+fn interval_sext_query(w: u32, signed: bool, k: u32) -> Query {
+    let a = SymRange::fresh("a", w, signed);
+    let x = BV::new_const("x", w);
+    let pre = a.has(&x);
+    let goal = a.sext(k).has(&x.extract(k - 1, 0).sign_ext(w - k));
+    let explain = move |m: &Model| {
+        let ra = (mv(m, &a.min), mv(m, &a.max));
+        let vx = mv(m, &x);
+        let conc = sext_bits(vx, k) & low(w);
+        let rr = rust_interval_sext(w, signed, k, ra);
+        format!(
+            "[{:#x}, {:#x}].sext({k}) = [{:#x}, {:#x}] misses x={vx:#x} -> {conc:#x} {}",
+            ra.0,
+            ra.1,
+            rr.0,
+            rr.1,
+            verdict(!in_range(w, signed, rr, conc))
+        )
+    };
+    Query::single(pre, goal, explain)
+}
+
+/// The Rust `sext(k)` of the `w`-bit range `r` (bit patterns).
+pub(crate) fn rust_interval_sext(w: u32, signed: bool, k: u32, (lo, hi): (u64, u64)) -> (u64, u64) {
+    match (w, signed) {
+        (64, false) => {
+            let r = U64Range { min: lo, max: hi }.sext(k);
+            (r.min, r.max)
+        }
+        (64, true) => {
+            let r = S64Range { min: lo as i64, max: hi as i64 }.sext(k);
+            (r.min as u64, r.max as u64)
+        }
+        (_, false) => {
+            let r = U32Range { min: lo as u32, max: hi as u32 }.sext(k);
+            (r.min as u64, r.max as u64)
+        }
+        (_, true) => {
+            let r = S32Range { min: lo as u32 as i32, max: hi as u32 as i32 }.sext(k);
+            (r.min as u32 as u64, r.max as u32 as u64)
+        }
     }
 }
 

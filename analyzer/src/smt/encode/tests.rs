@@ -584,3 +584,31 @@ fn interval_udiv_umod_encodings_match_rust() {
         }
     }
 }
+
+#[test]
+fn interval_sext_encodings_match_rust() {
+    use crate::smt::prove_domains::rust_interval_sext;
+    let mut rng = Rng::new(0x5e87);
+    for (w, signed) in [(64u32, false), (64, true), (32, false), (32, true)] {
+        let mask = if w == 64 { u64::MAX } else { 0xffff_ffff };
+        let key = |v: u64| if signed { (v ^ (1u64 << (w - 1))) & mask } else { v };
+        for i in 0..200 {
+            let (x, y) = (rand_u64(&mut rng) & mask, rand_u64(&mut rng) & mask);
+            let (lo, hi) = if key(x) <= key(y) { (x, y) } else { (y, x) };
+            let (lo, hi) = match rng.below(6) {
+                0 => (hi, lo),
+                1 => (lo, lo),
+                2 => (lo, lo.wrapping_add(rng.below(300)) & mask),
+                _ => (lo, hi),
+            };
+            for k in [1u32, 8, 16, 32, 33, 63, 64] {
+                let r = SymRange::lit(lo, hi, w, signed).sext(k);
+                assert_eq!(
+                    r.eval(),
+                    Some(rust_interval_sext(w, signed, k, (lo, hi))),
+                    "w{w} signed={signed} {i} [{lo:#x}, {hi:#x}].sext({k})"
+                );
+            }
+        }
+    }
+}
