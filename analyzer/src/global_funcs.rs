@@ -53,6 +53,10 @@ const CTX_STRUCTS: [&str; 14] = [
 
 /// The global functions among `prog`'s subprograms (never the entry, pc 0).
 pub fn global_functions(obj: &Object, prog: &Program) -> Vec<GlobalFunc> {
+    // Only subprograms (start != 0) can be global functions: no BTF parse without one.
+    if prog.functions.iter().all(|(start, _)| *start == 0) {
+        return Vec::new();
+    }
     let Some(btf) = obj.btf.as_deref().and_then(|b| Btf::parse(b).ok()) else { return Vec::new() };
     prog.functions
         .iter()

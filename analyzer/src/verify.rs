@@ -281,6 +281,8 @@ pub struct ProgramResult {
     pub stats: Stats,
     #[serde(skip)]
     pub line_info: Vec<LineInfo>,
+    /// Each instruction in the log's syntax, by pc: filled when states are collected or
+    /// the program has diagnostics (empty for an accepted program analysed without states).
     #[serde(skip)]
     pub insn_text: Vec<String>,
 }
@@ -439,7 +441,18 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
     };
     // Typed ctx arguments (tp_btf, fentry, lsm, iter, struct_ops) for this program.
     let _btf_ctx = crate::abi::btf_ctx::AttachScope::for_program(obj, prog);
-    verify_linked(obj, prog, config, None)
+    let (mut res, invariants) = verify_linked(obj, prog, config, None);
+    // The instruction texts are for logs: every program's with states, else a rejected
+    // program's (its level-1 log); printing them is a third of a small program's time.
+    if res.insn_text.is_empty() && !res.diagnostics.is_empty() {
+        res.insn_text = insn_texts(prog);
+    }
+    (res, invariants)
+}
+
+/// Each instruction in the kernel's log syntax, by pc.
+fn insn_texts(prog: &Program) -> Vec<String> {
+    (0..prog.insns.len()).map(|pc| print_log_insn(&prog.insns, pc)).collect()
 }
 
 /// Verifies one linked program, or (with `as_global`) a global function on its own
@@ -462,7 +475,9 @@ fn verify_linked(
             return (res, Vec::new());
         }
     };
-    res.insn_text = (0..prog.insns.len()).map(|pc| print_log_insn(&prog.insns, pc)).collect();
+    if config.collect_states {
+        res.insn_text = insn_texts(prog);
+    }
     let intrinsics: Vec<(usize, crate::exec::Intrinsic)> = prog
         .functions
         .iter()
