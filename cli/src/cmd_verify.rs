@@ -38,13 +38,24 @@ struct Job {
 pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let files = object_files(&o.paths)?;
     let start = Instant::now();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(o.jobs.unwrap_or(0)).build()?;
+    // Objects load in parallel too (in file order in the results).
+    let loaded: Vec<Result<analyzer::object::Object, String>> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| match catch_unwind(|| analyzer::elf::load_object(f)) {
+                Ok(Ok(obj)) => Ok(obj),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("internal error: the loader panicked".into()),
+            })
+            .collect()
+    });
     let mut objects = Vec::new();
     let mut load_errors: Vec<(String, String)> = Vec::new();
-    for f in &files {
-        match catch_unwind(|| analyzer::elf::load_object(f)) {
-            Ok(Ok(obj)) => objects.push(obj),
-            Ok(Err(e)) => load_errors.push((f.display().to_string(), e.to_string())),
-            Err(_) => load_errors.push((f.display().to_string(), "internal error: the loader panicked".into())),
+    for (f, r) in files.iter().zip(loaded) {
+        match r {
+            Ok(obj) => objects.push(obj),
+            Err(e) => load_errors.push((f.display().to_string(), e)),
         }
     }
     let jobs: Vec<Job> = objects
@@ -75,7 +86,6 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let smt = smt_mode(o.smt);
     // One query cache for the whole run, shared by the threads.
     let cache = analyzer::discharge::QueryCache::new();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(o.jobs.unwrap_or(0)).build()?;
     let results: Vec<ProgramResult> = pool.install(|| {
         jobs.par_iter()
             .map(|j| {
