@@ -34,7 +34,9 @@ pub const LOG_STATS: u32 = 4;
 /// How to load a program.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
-    /// 1: the failing path only; 2: every instruction with the states after it.
+    /// 1: the failing path only; 2: every instruction with the states after it; 0 with
+    /// `stats`: the statistics alone (for timing the kernel; a rejection then has no
+    /// error line).
     pub log_level: u32,
     /// Also ask for statistics (`BPF_LOG_STATS`): `verification time N usec`, `stack depth N`.
     pub stats: bool,
@@ -311,7 +313,13 @@ pub fn load_program(obj: &Object, prog: &Program, opts: &LoadOptions) -> Result<
             0
         }
     };
-    let level = opts.log_level.clamp(1, 2) | if opts.stats { LOG_STATS } else { 0 };
+    // Level 0 with statistics: the statistics alone (no per-instruction printing, which
+    // slows the kernel's verification several times over); else level 1 or 2.
+    let level = if opts.log_level == 0 && opts.stats {
+        LOG_STATS
+    } else {
+        opts.log_level.clamp(1, 2) | if opts.stats { LOG_STATS } else { 0 }
+    };
     let mut args = sys::ProgLoadArgs {
         prog_type: prog.prog_type as u32,
         expected_attach_type: prog.expected_attach_type.map_or(0, |t| t as u32),
