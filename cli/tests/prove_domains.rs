@@ -28,6 +28,7 @@ fn quick_subset_is_proved() {
         "tnum.intersect",
         "tnum.union",
         "tnum.mul",
+        "tnum.mul_cgo",
         "tnum.lshift_by.w32",
         "tnum.arshift_by.w64",
         "interval.u64.add",

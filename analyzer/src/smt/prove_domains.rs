@@ -32,7 +32,8 @@
 //! Obligations (names as printed):
 //! - `tnum.{add,sub,neg,and,or,xor,intersect,union,meet,range}`,
 //!   `tnum.{lshift,rshift,arshift64,arshift32}` for every constant amount
-//!   (the amount is a symbolic byte), `tnum.mul` (64 bits; times out) and
+//!   (the amount is a symbolic byte), `tnum.mul` and `tnum.mul_cgo` (64
+//!   bits, by induction over their loops) and
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
 //! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`,
 //!   `interval.{u64,s64,u32,s32}.mul`, `interval.{u64,u32}.{div,mod}` and
@@ -118,6 +119,8 @@ enum TnumOp {
     Xor,
     /// `Tnum::mul` at the given width (64: the real thing).
     Mul(u32),
+    /// `Tnum::mul_cgo` at 64 bits.
+    MulCgo,
     Neg,
     Intersect,
     Union,
@@ -234,6 +237,7 @@ impl Obligation {
         match *self {
             Obligation::Tnum(op) => match op {
                 TnumOp::Mul(64) => "tnum.mul".to_string(),
+                TnumOp::MulCgo => "tnum.mul_cgo".to_string(),
                 TnumOp::Mul(w) => format!("tnum.mul.w{w}"),
                 TnumOp::ShiftBy(op, w) => {
                     let n = match op {
@@ -349,6 +353,7 @@ fn obligations() -> Vec<Obligation> {
         Range,
         Mul(8),
         Mul(64),
+        MulCgo,
         ShiftBy(BinOp::Lsh, 64),
         ShiftBy(BinOp::Rsh, 64),
         ShiftBy(BinOp::Arsh, 64),
@@ -741,6 +746,9 @@ fn tnum_query(op: TnumOp) -> Query {
     if w == 64 && op == TnumOp::Mul(64) {
         return tnum_mul_induction_query(64);
     }
+    if op == TnumOp::MulCgo {
+        return tnum_mul_cgo_induction_query(64);
+    }
     if let TnumOp::ShiftBy(sop, bitness) = op {
         return tnum_shift_by_query(sop, bitness);
     }
@@ -753,6 +761,10 @@ fn tnum_query(op: TnumOp) -> Query {
         TnumOp::Xor => Bool::and(&[in_a, b.contains(&y), a.xor(&b).contains(&x.bvxor(&y)).not()]),
         TnumOp::Mul(_) => {
             Bool::and(&[in_a, b.contains(&y), a.mul(&b).contains(&x.bvmul(&y)).not()])
+        }
+        // by induction (returned above); the unrolled formula for reference
+        TnumOp::MulCgo => {
+            Bool::and(&[in_a, b.contains(&y), a.mul_cgo(&b).contains(&x.bvmul(&y)).not()])
         }
         TnumOp::Neg => Bool::and(&[in_a, a.neg().contains(&x.bvneg()).not()]),
         TnumOp::Intersect => Bool::and(&[in_a, b.contains(&x), a.intersect(&b).contains(&x).not()]),
@@ -809,6 +821,10 @@ fn tnum_query(op: TnumOp) -> Query {
             TnumOp::Mul(_) => (
                 format!("{ta} * {tb}"),
                 !has(ta.mul(tb), vx.wrapping_mul(vy)),
+            ),
+            TnumOp::MulCgo => (
+                format!("mul_cgo({ta}, {tb})"),
+                !has(ta.mul_cgo(tb), vx.wrapping_mul(vy)),
             ),
             TnumOp::Neg => (format!("-{ta}"), !has(ta.neg(), vx.wrapping_neg())),
             TnumOp::Intersect => (format!("intersect({ta}, {tb})"), !has(ta.intersect(tb), vx)),
@@ -1015,6 +1031,110 @@ fn tnum_mul_induction_query(w: u32) -> Query {
         case("shift_a", &a.contains(&x), a.rshift1().contains(&x.bvlshr(&one))),
         case("shift_b", &b.contains(&y), b.lshift1().contains(&y.bvshl(&one))),
         case("exit", &a_done, x.eq(&zero)),
+    ];
+    let explain = move |label: &str, m: &Model| {
+        let (tacc, ta, tb) = (mtnum(m, &acc), mtnum(m, &a), mtnum(m, &b));
+        let (vp, vx, vy) = (mv(m, &p), mv(m, &x), mv(m, &y));
+        format!("lemma {label} fails at {w} bits: acc={tacc} a={ta} b={tb} p={vp:#x} x={vx:#x} y={vy:#x} (a lemma of the induction, no Rust replay)")
+    };
+    Query {
+        cases,
+        explain: Box::new(explain),
+    }
+}
+
+/// `Tnum::mul_cgo` at `w` bits by induction over its loop (Vishwanathan et
+/// al., CGO 2022): the result is `constant(a0.value * b0.value) + acc_m`.
+///
+/// Write `D(x, y, a, b) = x * y - a.value * b.value` (mod 2^w). Loop
+/// invariant, for fixed `x0` in gamma(a0), `y0` in gamma(b0), after `k`
+/// iterations (`a = a0 >> k`, `b = b0 << k`, mask accumulator `acc`): there
+/// are `p` in gamma(acc), `x = x0 >> k` in gamma(a), `y = y0 << k` in
+/// gamma(b) with `D(x0, y0, a0, b0) == p + D(x, y, a, b)`. Initially `p = 0`
+/// (`init`). One iteration keeps it with `p' = p + t`, `t = (x & 1 ? y : 0)
+/// - (a.value & 1 ? b.value : 0)`:
+/// - `D(x, y, a, b) == t + D(x >> 1, y << 1, a >> 1, b << 1)`: the ring
+///   identity of `tnum.mul` (`decompose`, `times2`, `select`, `identity`,
+///   each a Z3-checked formula valid for all values) applied to `x * y` and
+///   to `a.value * b.value`, and `shift_a`/`shift_b` (the shifted tnums'
+///   values are `a.value >> 1`, `b.value << 1`);
+/// - `step`: `p + t` is in gamma(`mul_cgo_step(acc, a, b)`), the loop body;
+/// - `shift_a`, `shift_b`: `x >> 1` in gamma(a >> 1), `y << 1` in gamma(b << 1).
+///
+/// At the exit (`a` the constant 0, at most `w` iterations) `x == 0` and
+/// `a.value == 0` (`exit`), so `D == 0` and `x0 * y0 == a0.value * b0.value
+/// + p`, in gamma(`constant(a0.value * b0.value) + acc`) (`finish`).
+fn tnum_mul_cgo_induction_query(w: u32) -> Query {
+    let acc = SymTnum::fresh("acc", w);
+    let a = SymTnum::fresh("a", w);
+    let b = SymTnum::fresh("b", w);
+    let p = BV::new_const("p", w);
+    let x = BV::new_const("x", w);
+    let y = BV::new_const("y", w);
+    let v = BV::new_const("v", w);
+    let h = BV::new_const("h", w);
+    let l = BV::new_const("l", 1);
+    let (zero, one) = (lit(0, w), lit(1, w));
+    let bit0 = |z: &BV| z.bvand(&one).ne(&zero);
+    let t = bit0(&x)
+        .ite(&y, &zero)
+        .bvsub(bit0(&a.value).ite(&b.value, &zero));
+    let tt = Bool::from_bool(true);
+    let ins = Bool::and(&[acc.contains(&p), a.contains(&x), b.contains(&y)]);
+    let a_done = Bool::and(&[a.value.eq(&zero), a.mask.eq(&zero), a.contains(&x)]);
+    let case = |label: &str, pre: &Bool, goal: Bool| Case {
+        label: label.to_string(),
+        pre: pre.clone(),
+        goal,
+        logic: Logic::Bv,
+    };
+    let (ar, bl) = (a.rshift1(), b.lshift1());
+    let cases = vec![
+        case(
+            "decompose",
+            &tt,
+            Bool::and(&[
+                x.eq(&x.bvlshr(&one).bvshl(&one).bvadd(x.extract(0, 0).zero_ext(w - 1))),
+                x.bvand(&one).eq(&x.extract(0, 0).zero_ext(w - 1)),
+            ]),
+        ),
+        case("times2", &tt, h.bvshl(&one).eq(&h.bvmul(lit(2, w)))),
+        case(
+            "select",
+            &tt,
+            l.zero_ext(w - 1)
+                .bvmul(&y)
+                .eq(&l.eq(lit(1, 1)).ite(&y, &zero)),
+        ),
+        Case {
+            logic: Logic::Som,
+            ..case(
+                "identity",
+                &tt,
+                h.bvmul(lit(2, w))
+                    .bvadd(&l.zero_ext(w - 1))
+                    .bvmul(&y)
+                    .eq(&l.zero_ext(w - 1).bvmul(&y).bvadd(&h.bvmul(&y.bvmul(lit(2, w))))),
+            )
+        },
+        case("init", &tt, SymTnum::lit(Tnum::constant(0), w).contains(&zero)),
+        case("step", &ins, acc.mul_cgo_step(&a, &b).contains(&p.bvadd(&t))),
+        case(
+            "shift_a",
+            &a.contains(&x),
+            Bool::and(&[ar.contains(&x.bvlshr(&one)), ar.value.eq(&a.value.bvlshr(&one))]),
+        ),
+        case(
+            "shift_b",
+            &b.contains(&y),
+            Bool::and(&[bl.contains(&y.bvshl(&one)), bl.value.eq(&b.value.bvshl(&one))]),
+        ),
+        case("exit", &a_done, Bool::and(&[x.eq(&zero), a.value.eq(&zero)])),
+        case(
+            "finish",
+            &acc.contains(&p),
+            SymTnum::new(v.clone(), zero.clone()).add(&acc).contains(&v.bvadd(&p)),
+        ),
     ];
     let explain = move |label: &str, m: &Model| {
         let (tacc, ta, tb) = (mtnum(m, &acc), mtnum(m, &a), mtnum(m, &b));
@@ -2508,6 +2628,23 @@ mod tests {
         assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
         // the real one is proved
         assert_eq!(prove_one("interval.u64.div", 30_000), Outcome::Proved);
+    }
+
+    #[test]
+    fn broken_mul_cgo_step_has_a_counterexample() {
+        // an unknown multiplier bit adding only the multiplicand's unknown bits
+        let (acc, a, b) = (SymTnum::fresh("acc", 64), SymTnum::fresh("a", 64), SymTnum::fresh("b", 64));
+        let (p, x, y) = (BV::new_const("p", 64), BV::new_const("x", 64), BV::new_const("y", 64));
+        let (zero, one) = (lit(0, 64), lit(1, 64));
+        let bit0 = |z: &BV| z.bvand(&one).ne(&zero);
+        let t = bit0(&x).ite(&y, &zero).bvsub(bit0(&a.value).ite(&b.value, &zero));
+        let broken_b = SymTnum::new(b.value.bvand(b.mask.bvnot()), b.mask.clone());
+        let known = acc.add(&SymTnum::new(zero.clone(), b.mask.clone()));
+        let broken = SymTnum::ite(&bit0(&a.value), &known, &SymTnum::ite(&bit0(&a.mask), &acc.add(&SymTnum::new(zero.clone(), broken_b.mask.clone())), &acc));
+        let pre = Bool::and(&[acc.contains(&p), a.contains(&x), b.contains(&y)]);
+        let q = Query::single(pre, broken.contains(&p.bvadd(&t)), |_| "broken".to_string());
+        assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
+        assert_eq!(prove_one("tnum.mul_cgo", 30_000), Outcome::Proved);
     }
 
     #[test]

@@ -612,3 +612,13 @@ fn interval_sext_encodings_match_rust() {
         }
     }
 }
+
+#[test]
+fn tnum_mul_cgo_encoding_matches_rust() {
+    let mut rng = Rng::new(0xc60);
+    for i in 0..150 {
+        let (a, b) = (rand_tnum(&mut rng), rand_tnum(&mut rng));
+        let (sa, sb) = (SymTnum::lit(a, 64), SymTnum::lit(b, 64));
+        assert_eq!(eval_tnum(&sa.mul_cgo(&sb)), a.mul_cgo(b), "{i}: mul_cgo({a}, {b})");
+    }
+}

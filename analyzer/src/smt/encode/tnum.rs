@@ -201,6 +201,36 @@ impl SymTnum {
         acc
     }
 
+    /// `Tnum::mul_cgo` (Vishwanathan et al., CGO 2022), unrolled `width`
+    /// times (once `a` is the constant 0 a step changes nothing, as the
+    /// Rust loop stops): `constant(a.value * b.value) + acc_m`.
+    pub fn mul_cgo(&self, b: &SymTnum) -> SymTnum {
+        let w = self.width();
+        let acc_v = self.value.bvmul(&b.value);
+        let mut a = self.clone();
+        let mut b = b.clone();
+        let mut acc_m = SymTnum::lit(Tnum::constant(0), w);
+        for _ in 0..w {
+            acc_m = acc_m.mul_cgo_step(&a, &b);
+            a = a.shift_const(false);
+            b = b.shift_const(true);
+        }
+        SymTnum::new(acc_v, lit(0, w)).add(&acc_m)
+    }
+
+    /// The `mul_cgo` loop body on the mask accumulator `self`: `+ (0; b.mask)`
+    /// for a certain-1 bit 0 of `a`, `+ (0; b.value | b.mask)` for an
+    /// unknown one, unchanged otherwise.
+    pub fn mul_cgo_step(&self, a: &SymTnum, b: &SymTnum) -> SymTnum {
+        let w = self.width();
+        let (zero, one) = (lit(0, w), lit(1, w));
+        let v1 = a.value.bvand(&one).ne(&zero);
+        let m1 = a.mask.bvand(&one).ne(&zero);
+        let known = self.add(&SymTnum::new(zero.clone(), b.mask.clone()));
+        let unknown = self.add(&SymTnum::new(zero, b.value.bvor(&b.mask)));
+        SymTnum::ite(&v1, &known, &SymTnum::ite(&m1, &unknown, self))
+    }
+
     /// The accumulator after one iteration of the `Tnum::mul` loop body on
     /// `self` (the accumulator) with the current multiplier `a` and
     /// multiplicand `b`: `acc + b` for a certain-1 bit 0 of `a`, the union of
