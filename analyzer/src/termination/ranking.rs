@@ -366,11 +366,40 @@ fn entry_max(enc: &LoopEncoding, c: &Candidate, timeout_ms: u32) -> Option<u64> 
 
 /// The largest value of `e` (width `w`) in the models of `s`, bit by bit.
 fn maximum(s: &Solver, e: &BV, w: u32) -> Option<u64> {
-    // Bit by bit from the top; a model's value of `e` (a feasible value) answers the
-    // queries it already satisfies, so only the 0 bits of the best witness cost a query.
+    // Bit by bit from the top; a model's value of `e` (a feasible value, the witness)
+    // answers the queries it already satisfies. Before that, one query `e > witness | low`
+    // for `low` the bottom 4, 8, 16 or 32 bits: unsatisfiable means the maximum agrees
+    // with the witness above those bits, which settles them in one query (a small maximum
+    // otherwise costs one unsatisfiable query per high bit).
+    let all = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
+    let mut witness = match check_value(s, &Bool::from_bool(true), e) {
+        (SatResult::Sat, v) => v,
+        (SatResult::Unsat, _) => return Some(0),
+        (SatResult::Unknown, _) => return None,
+    };
     let mut max = 0u64;
-    let mut witness: Option<u64> = None;
-    for bit in (0..w).rev() {
+    let mut top = w;
+    for k in [4u32, 8, 16, 32] {
+        let Some(v) = witness else { break };
+        if k >= w {
+            break;
+        }
+        let low = (1u64 << k) - 1;
+        let hi = v | low;
+        if hi >= all {
+            break;
+        }
+        match check_value(s, &e.bvugt(BV::from_u64(hi, w)), e) {
+            (SatResult::Unsat, _) => {
+                max = v & !low;
+                top = k;
+                break;
+            }
+            (SatResult::Sat, nv) => witness = nv,
+            (SatResult::Unknown, _) => return None,
+        }
+    }
+    for bit in (0..top).rev() {
         let t = max | (1u64 << bit);
         if witness.is_some_and(|v| v >= t) {
             max = t;
@@ -389,11 +418,39 @@ fn maximum(s: &Solver, e: &BV, w: u32) -> Option<u64> {
 }
 
 /// The least value of `e` (`w` bits) over the solver's models, bit by bit from the top, a
-/// model's value answering the queries it satisfies; `None` on a Z3 timeout.
+/// model's value answering the queries it satisfies, after one query `e < witness & !low`
+/// per `low` of 4, 8, 16, 32 bits (unsatisfiable: the minimum agrees with the witness above
+/// those bits); `None` on a Z3 timeout.
 fn minimum(s: &Solver, e: &BV, w: u32) -> Option<u64> {
+    let all = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
+    let mut witness = match check_value(s, &Bool::from_bool(true), e) {
+        (SatResult::Sat, v) => v,
+        (SatResult::Unsat, _) => return Some(all),
+        (SatResult::Unknown, _) => return None,
+    };
     let mut min = 0u64;
-    let mut witness: Option<u64> = None;
-    for bit in (0..w).rev() {
+    let mut top = w;
+    for k in [4u32, 8, 16, 32] {
+        let Some(v) = witness else { break };
+        if k >= w {
+            break;
+        }
+        let low = (1u64 << k) - 1;
+        let lo = v & !low;
+        if lo == 0 {
+            break;
+        }
+        match check_value(s, &e.bvult(BV::from_u64(lo, w)), e) {
+            (SatResult::Unsat, _) => {
+                min = lo;
+                top = k;
+                break;
+            }
+            (SatResult::Sat, nv) => witness = nv,
+            (SatResult::Unknown, _) => return None,
+        }
+    }
+    for bit in (0..top).rev() {
         let t = min | (1u64 << bit);
         if witness.is_some_and(|v| v < t) {
             continue;
@@ -448,4 +505,44 @@ fn bound(s: &Solver, e: &BV, e2: &BV, w: u32, entry_max: Option<u64>) -> Option<
     let min = minimum(s, e, w)?;
     let back_edges = (max.saturating_sub(min) / k).saturating_add(1);
     Some(back_edges.saturating_add(1))
+}
+
+#[cfg(test)]
+mod extremum_tests {
+    use super::*;
+
+    /// `maximum` and `minimum` of a variable constrained to one of `values` (or nothing).
+    fn extremes(values: &[u64], w: u32) -> (Option<u64>, Option<u64>) {
+        let s = solver(2000);
+        let x = BV::new_const("x", w);
+        let options: Vec<Bool> = values.iter().map(|v| x.eq(BV::from_u64(*v, w))).collect();
+        s.assert(Bool::or(&options));
+        (maximum(&s, &x, w), minimum(&s, &x, w))
+    }
+
+    #[test]
+    fn exact_on_sets_of_values() {
+        let cases: &[(&[u64], u32)] = &[
+            (&[0], 64),
+            (&[3], 64),
+            (&[0, 1, 2, 3], 64),
+            (&[u64::MAX, u64::MAX - 3], 64),
+            (&[5, 0x1000, 0xffff_0000_0000], 64),
+            (&[0x8000_0000_0000_0000, 0x7fff_ffff_ffff_ffff], 64),
+            (&[17, 0xffff_fff0], 32),
+            (&[0xffff_ffff], 32),
+            (&[0x12, 0x34], 8),
+        ];
+        for (values, w) in cases {
+            let (max, min) = extremes(values, *w);
+            assert_eq!(max, values.iter().max().copied(), "{values:x?}");
+            assert_eq!(min, values.iter().min().copied(), "{values:x?}");
+        }
+        // No model: the bit-by-bit answers (nothing reaches any bit).
+        let s = solver(2000);
+        let x = BV::new_const("x", 64);
+        s.assert(Bool::from_bool(false));
+        assert_eq!(maximum(&s, &x, 64), Some(0));
+        assert_eq!(minimum(&s, &x, 64), Some(u64::MAX));
+    }
 }
