@@ -53,11 +53,7 @@ fn cases() -> BTreeMap<(String, String), (String, String)> {
 /// behaviour; when the analyzer gets one right the test fails and the entry must be removed.
 /// (`smt = ...` cases' `bpfcheck` key describes the run with SMT on; this test runs without
 /// it, so cases wrong even without SMT are listed here.)
-const KNOWN_WRONG: &[(&str, &str, &str)] = &[(
-    "smt/two_counters.o",
-    "two_counters",
-    "no ranking function for two counters walking towards each other (see its .case)",
-)];
+const KNOWN_WRONG: &[(&str, &str, &str)] = &[];
 
 fn bpfcheck(args: &[&str], dir: &Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_bpfcheck"))

@@ -23,6 +23,7 @@
 //! (bounded by 2^32 iterations, over budget), a loop whose counter Z3 cannot relate to
 //! its exit (unknown).
 
+pub mod abstract_unroll;
 mod encode;
 mod invariant;
 mod ranking;
@@ -157,6 +158,18 @@ pub fn check_loops(
     head_invariant: &dyn Fn(NodeIndex) -> Option<StateSet>,
     config: &TerminationConfig,
 ) -> Vec<LoopResult> {
+    check_loops_with(insns, cfg, head_invariant, None, config)
+}
+
+/// [`check_loops`], trying first for each innermost loop `abstract_bound` (the analysis's
+/// own unrolling, [`abstract_unroll::head_visits`]): a bound found there needs no Z3.
+pub fn check_loops_with(
+    insns: &[Insn],
+    cfg: &Cfg,
+    head_invariant: &dyn Fn(NodeIndex) -> Option<StateSet>,
+    abstract_bound: Option<&dyn Fn(&Loop) -> Option<u64>>,
+    config: &TerminationConfig,
+) -> Vec<LoopResult> {
     let loops = cfg.loops();
     let timeout_ms = config.query_timeout.as_millis().clamp(1, u32::MAX as u128) as u32;
     loops
@@ -164,8 +177,14 @@ pub fn check_loops(
         .map(|lp| {
             let start = Instant::now();
             let inner: Vec<&Loop> = direct_children(&loops, lp);
-            let (outcome, method, ranking) =
-                check_one(insns, cfg, lp, &inner, head_invariant, config, timeout_ms);
+            let unrolled = match abstract_bound {
+                Some(f) if inner.is_empty() && !is_callback_loop(insns, cfg, lp) => f(lp),
+                _ => None,
+            };
+            let (outcome, method, ranking) = match unrolled {
+                Some(n) => (LoopOutcome::Bounded { iterations: n }, "abstract-unrolling", None),
+                None => check_one(insns, cfg, lp, &inner, head_invariant, config, timeout_ms),
+            };
             LoopResult {
                 head: lp.head,
                 head_pc: lp.head_pc,
