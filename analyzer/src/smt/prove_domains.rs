@@ -33,7 +33,8 @@
 //! - `tnum.{add,sub,neg,and,or,xor,intersect,union,meet,range}`,
 //!   `tnum.{lshift,rshift,arshift64,arshift32}` for every constant amount
 //!   (the amount is a symbolic byte), `tnum.mul` and `tnum.mul_cgo` (64
-//!   bits, by induction over their loops) and
+//!   bits, by induction over their loops), `tnum.mul_best` (their meet,
+//!   with those two lines as lemmas) and
 //!   `tnum.mul.w8` (the same unrolled algorithm at 8 bits);
 //! - `interval.{u64,s64,u32,s32}.{add,sub,and,or,xor,neg}`,
 //!   `interval.{u64,s64,u32,s32}.mul`, `interval.{u64,u32}.{div,mod}` and
@@ -121,6 +122,8 @@ enum TnumOp {
     Mul(u32),
     /// `Tnum::mul_cgo` at 64 bits.
     MulCgo,
+    /// `Tnum::mul_best` at 64 bits, from the `Mul(64)` and `MulCgo` lines.
+    MulBest,
     Neg,
     Intersect,
     Union,
@@ -238,6 +241,7 @@ impl Obligation {
             Obligation::Tnum(op) => match op {
                 TnumOp::Mul(64) => "tnum.mul".to_string(),
                 TnumOp::MulCgo => "tnum.mul_cgo".to_string(),
+                TnumOp::MulBest => "tnum.mul_best".to_string(),
                 TnumOp::Mul(w) => format!("tnum.mul.w{w}"),
                 TnumOp::ShiftBy(op, w) => {
                     let n = match op {
@@ -333,6 +337,15 @@ impl Obligation {
     }
 }
 
+/// The `tnum.mul_best` obligation.
+const MUL_BEST: Obligation = Obligation::Tnum(TnumOp::MulBest);
+
+/// The lines `tnum.mul_best` assumes (its components are sound).
+const MUL_BEST_LEMMAS: [Obligation; 2] = [
+    Obligation::Tnum(TnumOp::Mul(64)),
+    Obligation::Tnum(TnumOp::MulCgo),
+];
+
 /// Every obligation, in report order.
 fn obligations() -> Vec<Obligation> {
     use TnumOp::*;
@@ -354,6 +367,7 @@ fn obligations() -> Vec<Obligation> {
         Mul(8),
         Mul(64),
         MulCgo,
+        MulBest,
         ShiftBy(BinOp::Lsh, 64),
         ShiftBy(BinOp::Rsh, 64),
         ShiftBy(BinOp::Arsh, 64),
@@ -447,6 +461,14 @@ pub fn prove_all(filter: Option<&str>, timeout_ms: u32) -> Vec<ProofResult> {
     {
         todo.insert(0, (Obligation::Sync.name(), Obligation::Sync));
     }
+    // `tnum.mul_best` assumes the lines of its components
+    if let Some(at) = todo.iter().position(|(_, o)| *o == MUL_BEST) {
+        for dep in MUL_BEST_LEMMAS.iter().rev() {
+            if !todo.iter().any(|(_, o)| o == dep) {
+                todo.insert(at, (dep.name(), *dep));
+            }
+        }
+    }
     let mut results: Vec<(Obligation, ProofResult)> = todo
         .into_par_iter()
         .map(|(op, o)| {
@@ -468,8 +490,15 @@ pub fn prove_all(filter: Option<&str>, timeout_ms: u32) -> Vec<ProofResult> {
     let sync_proved = results
         .iter()
         .any(|(o, r)| *o == Obligation::Sync && r.outcome == Outcome::Proved);
+    let mul_lemmas_proved = MUL_BEST_LEMMAS.iter().all(|dep| {
+        results
+            .iter()
+            .any(|(o, r)| o == dep && r.outcome == Outcome::Proved)
+    });
     for (o, r) in &mut results {
-        if o.needs_sync() && r.outcome == Outcome::Proved && !sync_proved {
+        let unproved_lemma =
+            (o.needs_sync() && !sync_proved) || (*o == MUL_BEST && !mul_lemmas_proved);
+        if r.outcome == Outcome::Proved && unproved_lemma {
             // proved only modulo a lemma that is not proved
             r.outcome = Outcome::Timeout;
         }
@@ -749,6 +778,9 @@ fn tnum_query(op: TnumOp) -> Query {
     if op == TnumOp::MulCgo {
         return tnum_mul_cgo_induction_query(64);
     }
+    if op == TnumOp::MulBest {
+        return tnum_mul_best_query();
+    }
     if let TnumOp::ShiftBy(sop, bitness) = op {
         return tnum_shift_by_query(sop, bitness);
     }
@@ -793,7 +825,7 @@ fn tnum_query(op: TnumOp) -> Query {
             let amt = s.bvand(lit(63, 8)).zero_ext(56);
             Bool::and(&[in_a, a.arshift(&s, 64).contains(&x.bvashr(&amt)).not()])
         }
-        TnumOp::ShiftBy(..) => Bool::from_bool(false),
+        TnumOp::ShiftBy(..) | TnumOp::MulBest => Bool::from_bool(false),
         TnumOp::Arshift32 => {
             let amt = s.bvand(lit(31, 8)).zero_ext(24);
             let r = x.extract(31, 0).bvashr(&amt).zero_ext(32);
@@ -850,6 +882,10 @@ fn tnum_query(op: TnumOp) -> Query {
                 !has(ta.arshift(vs, 64), ((vx as i64) >> (vs & 63)) as u64),
             ),
             TnumOp::ShiftBy(..) => (format!("{ta} shifted by {tb}"), false),
+            TnumOp::MulBest => (
+                format!("mul_best({ta}, {tb})"),
+                !has(ta.mul_best(tb), vx.wrapping_mul(vy)),
+            ),
             TnumOp::Arshift32 => (
                 format!("{ta} s>>32 {vs}"),
                 !has(
@@ -1140,6 +1176,63 @@ fn tnum_mul_cgo_induction_query(w: u32) -> Query {
         let (tacc, ta, tb) = (mtnum(m, &acc), mtnum(m, &a), mtnum(m, &b));
         let (vp, vx, vy) = (mv(m, &p), mv(m, &x), mv(m, &y));
         format!("lemma {label} fails at {w} bits: acc={tacc} a={ta} b={tb} p={vp:#x} x={vx:#x} y={vy:#x} (a lemma of the induction, no Rust replay)")
+    };
+    Query {
+        cases,
+        explain: Box::new(explain),
+    }
+}
+
+/// `Tnum::mul_best` at 64 bits: the meet of `r1 = a.mul(b)`, `r2 =
+/// a.mul_cgo(b)` and `r3 = b.mul(a)` ([`SymTnum::mul_best_of`]), each
+/// skipped when `meet_checked` fails.
+///
+/// For `x` in gamma(a), `y` in gamma(b) and `p = x * y`: `p` is in
+/// gamma(r1) (the `tnum.mul` line), in gamma(r2) (`tnum.mul_cgo`) and, as
+/// `y * x` with `y` in gamma(b), `x` in gamma(a), in gamma(r3) (`tnum.mul`
+/// again, and `commute`: `x * y == y * x`, a ring identity proved after
+/// normalising to sums of monomials). Those lines are the lemmas:
+/// `prove_all` runs them with this one and reports it as `Timeout` unless
+/// both are proved. The case `meet` then proves, for fresh `r1`, `r2`, `r3`
+/// and `p` in each, that `p` is in `mul_best_of(r1, r2, r3)` (the meets
+/// never fail then, and a meet of tnums containing `p` contains `p`). All at
+/// 64 bits.
+fn tnum_mul_best_query() -> Query {
+    let w = 64;
+    let r1 = SymTnum::fresh("mul", w);
+    let r2 = SymTnum::fresh("mul_cgo", w);
+    let r3 = SymTnum::fresh("mul_commuted", w);
+    let p = BV::new_const("p", w);
+    let x = BV::new_const("x", w);
+    let y = BV::new_const("y", w);
+    let in_all = Bool::and(&[r1.contains(&p), r2.contains(&p), r3.contains(&p)]);
+    let cases = vec![
+        Case {
+            label: "meet".to_string(),
+            pre: in_all,
+            goal: SymTnum::mul_best_of(&r1, &r2, &r3).contains(&p),
+            logic: Logic::Bv,
+        },
+        // last: asserting a 64-bit product in the `meet` case would only slow it
+        Case {
+            label: "commute".to_string(),
+            pre: Bool::from_bool(true),
+            goal: x.bvmul(&y).eq(&y.bvmul(&x)),
+            logic: Logic::Som,
+        },
+    ];
+    let explain = move |label: &str, m: &Model| {
+        let (t1, t2, t3) = (mtnum(m, &r1), mtnum(m, &r2), mtnum(m, &r3));
+        let vp = mv(m, &p);
+        // the body of `Tnum::mul_best` on these components
+        let r = t1.meet_checked(t2).unwrap_or(t1);
+        let r = r.meet_checked(t3).unwrap_or(r);
+        format!(
+            "lemma {label} fails at {w} bits: mul={t1} mul_cgo={t2} mul_commuted={t3} p={vp:#x} x={:#x} y={:#x}; the meets in Rust give {r} {}",
+            mv(m, &x),
+            mv(m, &y),
+            verdict(!r.contains_value(vp))
+        )
     };
     Query {
         cases,
@@ -2645,6 +2738,34 @@ mod tests {
         let q = Query::single(pre, broken.contains(&p.bvadd(&t)), |_| "broken".to_string());
         assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
         assert_eq!(prove_one("tnum.mul_cgo", 30_000), Outcome::Proved);
+    }
+
+    #[test]
+    fn tnum_mul_best_is_proved_with_its_lemmas() {
+        let rs = prove_all(Some("tnum.mul_best"), 60_000);
+        let ops: Vec<&str> = rs.iter().map(|r| r.op.as_str()).collect();
+        assert_eq!(ops, ["tnum.mul", "tnum.mul_cgo", "tnum.mul_best"]);
+        for r in &rs {
+            assert_eq!(r.outcome, Outcome::Proved, "{}", render(&rs));
+        }
+    }
+
+    #[test]
+    fn broken_mul_best_meet_has_a_counterexample() {
+        // a meet that keeps only the bits known 1 on both sides
+        let and_meet = |a: &SymTnum, b: &SymTnum| {
+            let mu = a.mask.bvand(&b.mask);
+            SymTnum::new(a.value.bvand(&b.value).bvand(mu.bvnot()), mu)
+        };
+        let (r1, r2, r3) = (SymTnum::fresh("r1", 64), SymTnum::fresh("r2", 64), SymTnum::fresh("r3", 64));
+        let p = BV::new_const("p", 64);
+        let broken = and_meet(&and_meet(&r1, &r2), &r3);
+        let pre = Bool::and(&[r1.contains(&p), r2.contains(&p), r3.contains(&p)]);
+        let q = Query::single(pre.clone(), broken.contains(&p), |_| "broken".to_string());
+        assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
+        // the real combination on the same assumptions
+        let q = Query::single(pre, SymTnum::mul_best_of(&r1, &r2, &r3).contains(&p), |_| String::new());
+        assert_eq!(solve(q, 30_000), Outcome::Proved);
     }
 
     #[test]

@@ -622,3 +622,30 @@ fn tnum_mul_cgo_encoding_matches_rust() {
         assert_eq!(eval_tnum(&sa.mul_cgo(&sb)), a.mul_cgo(b), "{i}: mul_cgo({a}, {b})");
     }
 }
+
+#[test]
+fn tnum_mul_best_encoding_matches_rust() {
+    let mut rng = Rng::new(0xbe57);
+    for i in 0..100 {
+        let (a, b) = (rand_tnum(&mut rng), rand_tnum(&mut rng));
+        let (sa, sb) = (SymTnum::lit(a, 64), SymTnum::lit(b, 64));
+        assert_eq!(eval_tnum(&sa.mul_best(&sb)), a.mul_best(b), "{i}: mul_best({a}, {b})");
+    }
+}
+
+#[test]
+fn tnum_mul_best_of_matches_rust_meets() {
+    // the combination alone, on arbitrary (also disagreeing or bottom) components
+    let mut rng = Rng::new(0x3ee7);
+    let pick = |rng: &mut Rng| match rng.below(4) {
+        0 => Tnum::new(rng.next_u64(), rng.next_u64()),
+        _ => rand_tnum(rng),
+    };
+    for i in 0..200 {
+        let (r1, r2, r3) = (pick(&mut rng), pick(&mut rng), pick(&mut rng));
+        let r = r1.meet_checked(r2).unwrap_or(r1);
+        let want = r.meet_checked(r3).unwrap_or(r);
+        let got = SymTnum::mul_best_of(&SymTnum::lit(r1, 64), &SymTnum::lit(r2, 64), &SymTnum::lit(r3, 64));
+        assert_eq!(eval_tnum(&got), want, "{i}: mul_best_of({r1}, {r2}, {r3})");
+    }
+}

@@ -218,6 +218,23 @@ impl SymTnum {
         SymTnum::new(acc_v, lit(0, w)).add(&acc_m)
     }
 
+    /// `Tnum::mul_best`: the meet of `mul`, `mul_cgo` and the commuted `mul`
+    /// (built from the unrolled loops; see [`SymTnum::mul_best_of`]).
+    pub fn mul_best(&self, b: &SymTnum) -> SymTnum {
+        SymTnum::mul_best_of(&self.mul(b), &self.mul_cgo(b), &b.mul(self))
+    }
+
+    /// The body of `Tnum::mul_best` on its three components `r1 = a.mul(b)`,
+    /// `r2 = a.mul_cgo(b)`, `r3 = b.mul(a)`: `r1` met with `r2`, then with
+    /// `r3`, each meet skipped (the left side kept) when `meet_checked` is
+    /// `None`.
+    pub fn mul_best_of(r1: &SymTnum, r2: &SymTnum, r3: &SymTnum) -> SymTnum {
+        let (ok, m) = r1.meet_checked(r2);
+        let r = SymTnum::ite(&ok, &m, r1);
+        let (ok, m) = r.meet_checked(r3);
+        SymTnum::ite(&ok, &m, &r)
+    }
+
     /// The `mul_cgo` loop body on the mask accumulator `self`: `+ (0; b.mask)`
     /// for a certain-1 bit 0 of `a`, `+ (0; b.value | b.mask)` for an
     /// unknown one, unchanged otherwise.
