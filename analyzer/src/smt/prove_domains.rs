@@ -55,6 +55,9 @@
 //! - `refine.<cmp>.{w64,w32}.{taken,fallthrough}`: for every pair with
 //!   `x cmp y == taken`, `refine` returns `Some((a', b'))` with x in a' and
 //!   y in b' (so `None` only when no such pair exists);
+//! - `lemma.mul_low32`: the low 32 bits of the 64-bit product `x * y` are
+//!   the 32-bit product of the low halves (a fact for the W32 `scalar.mul`
+//!   line to come; Z3 proves it at 64 bits);
 //! - the remaining operations are listed as `NotEncoded`.
 
 use super::encode::int_range::{
@@ -166,6 +169,8 @@ enum Obligation {
     Bswap(u8),
     Outcome(Cmp, BitWidth),
     Refine(Cmp, BitWidth, bool),
+    /// The low 32 bits of a 64-bit product are the 32-bit product.
+    MulLow32,
     NotEncoded(&'static str),
 }
 
@@ -293,6 +298,7 @@ impl Obligation {
                 width_name(w),
                 if taken { "taken" } else { "fallthrough" }
             ),
+            Obligation::MulLow32 => "lemma.mul_low32".to_string(),
             Obligation::NotEncoded(n) => n.to_string(),
         }
     }
@@ -332,6 +338,7 @@ impl Obligation {
             Obligation::IntervalSext { w, signed, k } => interval_sext_query(w, signed, k),
             Obligation::Outcome(c, w) => outcome_query(c, w),
             Obligation::Refine(c, w, taken) => refine_query(c, w, taken),
+            Obligation::MulLow32 => mul_low32_query(),
             Obligation::NotEncoded(_) => return None,
         })
     }
@@ -439,6 +446,7 @@ fn obligations() -> Vec<Obligation> {
             }
         }
     }
+    v.push(Obligation::MulLow32);
     v.extend(NOT_ENCODED.iter().map(|n| Obligation::NotEncoded(n)));
     v
 }
@@ -1238,6 +1246,25 @@ fn tnum_mul_best_query() -> Query {
         cases,
         explain: Box::new(explain),
     }
+}
+
+/// `lemma.mul_low32`: for all 64-bit `x`, `y`, the low 32 bits of `x * y`
+/// are `(x as u32) * (y as u32)` (mod 2^32), the fact that lets a 32-bit
+/// multiplication be read off the 64-bit one.
+fn mul_low32_query() -> Query {
+    let x = BV::new_const("x", 64);
+    let y = BV::new_const("y", 64);
+    let goal = x
+        .bvmul(&y)
+        .extract(31, 0)
+        .eq(&x.extract(31, 0).bvmul(&y.extract(31, 0)));
+    let (xe, ye) = (x.clone(), y.clone());
+    let explain = move |m: &Model| {
+        let (vx, vy) = (mv(m, &xe), mv(m, &ye));
+        let fails = vx.wrapping_mul(vy) as u32 != (vx as u32).wrapping_mul(vy as u32);
+        format!("x={vx:#x} y={vy:#x} {}", verdict(fails))
+    };
+    Query::single(Bool::from_bool(true), goal, explain)
 }
 
 /// The Rust interval operation on bit patterns at `w` bits, `signed` or not.
@@ -2766,6 +2793,19 @@ mod tests {
         // the real combination on the same assumptions
         let q = Query::single(pre, SymTnum::mul_best_of(&r1, &r2, &r3).contains(&p), |_| String::new());
         assert_eq!(solve(q, 30_000), Outcome::Proved);
+    }
+
+    #[test]
+    fn mul_low32_is_proved_and_a_wrong_split_is_not() {
+        assert_eq!(prove_one("lemma.mul_low32", 60_000), Outcome::Proved);
+        // the low 33 bits are not the zero-extended 32-bit product
+        let (x, y) = (BV::new_const("x", 64), BV::new_const("y", 64));
+        let wrong = x
+            .bvmul(&y)
+            .extract(32, 0)
+            .eq(&x.extract(31, 0).bvmul(&y.extract(31, 0)).zero_ext(1));
+        let q = Query::single(Bool::from_bool(true), wrong, |_| "broken".to_string());
+        assert!(matches!(solve(q, 30_000), Outcome::Counterexample(_)));
     }
 
     #[test]
