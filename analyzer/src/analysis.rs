@@ -33,6 +33,20 @@ pub struct EbpfAnalysis<'a> {
     pub entry: AbsState,
 }
 
+impl<'a> EbpfAnalysis<'a> {
+    /// The analysis of `cfg` in `env` from the program entry state (set `entry` for a
+    /// global function's prototype), with the blocks and live registers taken from them.
+    pub fn new(env: Env<'a>, cfg: &crate::cfg::Cfg, thresholds: Thresholds) -> EbpfAnalysis<'a> {
+        EbpfAnalysis {
+            blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
+            live: crate::liveness::live_in(env.insns),
+            env,
+            thresholds,
+            entry: AbsState::entry(),
+        }
+    }
+}
+
 impl EbpfAnalysis<'_> {
     /// Runs one block over every member of `state`, returning the state after each
     /// instruction's successor is reached. Members that end (error or exit) drop out.

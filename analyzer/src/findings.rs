@@ -137,25 +137,11 @@ mod tests {
         let raw = parse_program(text).unwrap_or_else(|e| panic!("{e}"));
         let insns = decode(&raw).unwrap_or_else(|e| panic!("{e}"));
         let cfg = build_cfg(&insns, &CfgConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-        let maps = Vec::new();
-        let analysis = EbpfAnalysis {
-            env: Env {
-                prog_type: ProgType::SocketFilter,
-                attach: None,
-                maps: &maps,
-                insns: &insns,
-                allow_uninit_stack: true,
-                gpl: true,
-                intrinsics: Vec::new(),
-                inner_maps: Vec::new(),
-                global_funcs: Vec::new(),
-                is_global_entry: false,
-            },
-            thresholds: Thresholds::from_constants(vec![0, 1, 7, 8, 16, 64]),
-            blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
-            live: crate::liveness::live_in(&insns),
-            entry: AbsState::entry(),
-        };
+        let analysis = EbpfAnalysis::new(
+            Env::privileged(ProgType::SocketFilter, &[], &insns),
+            &cfg,
+            Thresholds::from_constants(vec![0, 1, 7, 8, 16, 64]),
+        );
         let recording = RecordingAnalysis::new(&analysis, cfg.graph.node_count());
         let fix = solve(
             &cfg.graph,

@@ -512,13 +512,18 @@ fn verify_linked(
             inner_maps[i] = Some((maps.len() - 1) as u32);
         }
     }
-    let blocks: Vec<_> = cfg.graph.node_indices().map(|n| cfg.graph[n].clone()).collect();
+    let env = Env {
+        attach: prog.expected_attach_type,
+        gpl: is_gpl(obj.license.as_deref()),
+        intrinsics,
+        inner_maps,
+        global_funcs: globals.iter().map(|(g, _)| (g.start, g.params.clone())).collect(),
+        is_global_entry: as_global.is_some(),
+        ..Env::privileged(prog.prog_type, &maps, &insns)
+    };
     let analysis = EbpfAnalysis {
-        env: Env { prog_type: prog.prog_type, attach: prog.expected_attach_type, maps: &maps, insns: &insns, allow_uninit_stack: true, gpl: is_gpl(obj.license.as_deref()), intrinsics, inner_maps, global_funcs: globals.iter().map(|(g, _)| (g.start, g.params.clone())).collect(), is_global_entry: as_global.is_some() },
-        thresholds: thresholds_of(&insns, obj),
-        blocks,
-        live: crate::liveness::live_in(&insns),
         entry: as_global.map(crate::global_funcs::entry_state).unwrap_or_else(AbsState::entry),
+        ..EbpfAnalysis::new(env, &cfg, thresholds_of(&insns, obj))
     };
     let _mem = crate::fixpoint::mem_budget::limit_scope(config.max_memory);
     let budget = Budget {

@@ -80,24 +80,8 @@ fn analyse(obj: &Object, index: usize) -> Option<Report> {
             inner_maps[i] = Some((maps.len() - 1) as u32);
         }
     }
-    let analysis = EbpfAnalysis {
-        env: Env {
-            prog_type: prog.prog_type,
-            attach: prog.expected_attach_type,
-            maps: &maps,
-            insns: &insns,
-            allow_uninit_stack: true,
-            gpl: true,
-            intrinsics,
-            inner_maps,
-            global_funcs: Vec::new(),
-            is_global_entry: false,
-        },
-        thresholds: thresholds(&insns, obj),
-        blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
-        live: analyzer::liveness::live_in(&insns),
-        entry: analyzer::state::AbsState::entry(),
-    };
+    let env = Env { attach: prog.expected_attach_type, intrinsics, inner_maps, ..Env::privileged(prog.prog_type, &maps, &insns) };
+    let analysis = EbpfAnalysis::new(env, &cfg, thresholds(&insns, obj));
     let budget = Budget {
         max_node_visits: 2_000_000,
         deadline: Some(std::time::Instant::now() + Duration::from_secs(20)),

@@ -45,6 +45,25 @@ pub struct Env<'a> {
     pub is_global_entry: bool,
 }
 
+impl<'a> Env<'a> {
+    /// A root loader's environment (uninitialised stack readable, GPL) for `insns` with
+    /// `maps`: no attach type, intrinsics, inner maps or global functions.
+    pub fn privileged(prog_type: ProgType, maps: &'a [MapDef], insns: &'a [Insn]) -> Env<'a> {
+        Env {
+            prog_type,
+            attach: None,
+            maps,
+            insns,
+            allow_uninit_stack: true,
+            gpl: true,
+            intrinsics: Vec::new(),
+            inner_maps: Vec::new(),
+            global_funcs: Vec::new(),
+            is_global_entry: false,
+        }
+    }
+}
+
 /// Library functions with C semantics that clang emits calls to and the loader supplies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Intrinsic {

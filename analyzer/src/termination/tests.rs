@@ -31,25 +31,11 @@ pub(crate) fn run(text: &str) -> (Vec<LoopResult>, Option<u64>) {
             }
         }
     }
-    let maps = Vec::new();
-    let analysis = EbpfAnalysis {
-        env: Env {
-            prog_type: ProgType::Xdp,
-            attach: None,
-            maps: &maps,
-            insns: &insns,
-            allow_uninit_stack: true,
-            gpl: true,
-            intrinsics: Vec::new(),
-            inner_maps: Vec::new(),
-            global_funcs: Vec::new(),
-            is_global_entry: false,
-        },
-        thresholds: Thresholds::from_constants(consts),
-        blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
-        live: crate::liveness::live_in(&insns),
-        entry: crate::state::AbsState::entry(),
-    };
+    let analysis = EbpfAnalysis::new(
+        Env::privileged(ProgType::Xdp, &[], &insns),
+        &cfg,
+        Thresholds::from_constants(consts),
+    );
     let fix = solve(
         &cfg.graph,
         cfg.entry,
