@@ -28,6 +28,9 @@ pub struct EbpfAnalysis<'a> {
     /// Live-in registers per pc (`liveness::live_in`): dead ones are forgotten at
     /// block entries.
     pub live: Vec<crate::liveness::RegMask>,
+    /// Value-relevant registers per pc (`relevance::relevant_in`): the block entry
+    /// sets key their members on these registers' constants only.
+    pub relevant: Vec<crate::liveness::RegMask>,
     /// The state at the entry (R1 = ctx for a program; the prototype's arguments for a
     /// global function).
     pub entry: AbsState,
@@ -40,6 +43,7 @@ impl<'a> EbpfAnalysis<'a> {
         EbpfAnalysis {
             blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
             live: crate::liveness::live_in(env.insns),
+            relevant: crate::relevance::relevant_in(env.insns),
             env,
             thresholds,
             entry: AbsState::entry(),
@@ -138,7 +142,9 @@ impl Analysis for EbpfAnalysis<'_> {
 
     fn transfer_edge(&self, edge: &EdgeKind, source: NodeIndex, _target: NodeIndex, state: &StateSet) -> StateSet {
         let Some(block) = self.blocks.get(source.index()) else { return state.clone() };
-        let mut out = StateSet::bottom();
+        let target_start = self.blocks.get(_target.index()).map(|b| b.start);
+        let relevant = target_start.and_then(|s| self.relevant.get(s)).copied().unwrap_or(u16::MAX);
+        let mut out = StateSet::bottom_keyed_on(relevant);
         for st in &state.states {
             let next = match edge {
                 EdgeKind::Taken => branch::refine_edge(self.env.insns, st, block.end, true),

@@ -18,6 +18,7 @@ pub mod gen;
 pub mod global_funcs;
 pub mod insn;
 pub mod liveness;
+pub mod relevance;
 pub mod interp;
 pub mod object;
 pub mod prog_type;

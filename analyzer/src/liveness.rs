@@ -17,7 +17,7 @@ pub type RegMask = u16;
 const ARGS: RegMask = 0b11_1110; // R1-R5
 const CLOBBERED: RegMask = 0b11_1111; // R0-R5
 
-fn bit(r: Reg) -> RegMask {
+pub(crate) fn bit(r: Reg) -> RegMask {
     if r.0 < 10 {
         1 << r.0
     } else {
@@ -26,7 +26,7 @@ fn bit(r: Reg) -> RegMask {
 }
 
 /// Registers read and written by one instruction.
-fn uses_defs(insn: &Insn) -> (RegMask, RegMask) {
+pub(crate) fn uses_defs(insn: &Insn) -> (RegMask, RegMask) {
     let op = |o: &Operand| match o {
         Operand::Reg(r) => bit(*r),
         Operand::Imm(_) => 0,
@@ -69,7 +69,7 @@ fn uses_defs(insn: &Insn) -> (RegMask, RegMask) {
 }
 
 /// Successor pcs of one instruction within its function.
-fn successors(insns: &[Insn], pc: usize) -> [Option<usize>; 2] {
+pub(crate) fn successors(insns: &[Insn], pc: usize) -> [Option<usize>; 2] {
     let next = |n: usize| if n < insns.len() { Some(n) } else { None };
     match insns[pc] {
         Insn::Exit => [None, None],

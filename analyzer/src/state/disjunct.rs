@@ -7,53 +7,104 @@
 //! precise). Concretisation: the union of the members' concretisations; the empty set
 //! is bottom. Each member's shape key is cached next to it.
 
-use super::{AbsState, ShapeDetail};
+use super::{AbsState, ShapeDetail, ShapeKey};
+use crate::liveness::RegMask;
 use lattices::{Lattice, Thresholds};
 
 /// Most states kept apart at one program point.
 pub const MAX_DISJUNCTS: usize = 128;
 
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+/// Most members of one group (same shape but for constants, `ShapeKey::group`) kept
+/// apart by their constants. A group that would grow past it is joined into one
+/// member: a chain of `x = c ? a : b` diamonds (log2 by binary search, bit sets) would
+/// otherwise double the members at each diamond, and paired packet offsets need two.
+pub const MAX_CONSTANT_VARIANTS: usize = 4;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StateSet {
     pub states: Vec<AbsState>,
-    /// `states[i].shape()`, cached.
-    keys: Vec<u64>,
+    /// `states[i].shape_key(relevant)`, cached.
+    keys: Vec<ShapeKey>,
+    /// The registers whose values the keys look at (`relevance::relevant_in` at the
+    /// block the set enters; every register by default).
+    relevant: RegMask,
+}
+
+impl Default for StateSet {
+    fn default() -> Self {
+        StateSet { states: Vec::new(), keys: Vec::new(), relevant: RegMask::MAX }
+    }
 }
 
 impl StateSet {
     pub fn single(s: AbsState) -> StateSet {
-        let k = s.shape();
-        StateSet { states: vec![s], keys: vec![k] }
+        let mut set = StateSet::default();
+        set.keys.push(set.key(&s));
+        set.states.push(s);
+        set
+    }
+
+    /// An empty set whose keys look only at the values of the `relevant` registers.
+    pub fn bottom_keyed_on(relevant: RegMask) -> StateSet {
+        StateSet { relevant, ..StateSet::default() }
+    }
+
+    /// The key of `s` in this set.
+    fn key(&self, s: &AbsState) -> ShapeKey {
+        s.shape_key(self.relevant)
     }
 
     /// Adds one state, joining it into a member of the same shape if there is one.
     /// Returns true if the set changed.
     pub fn add(&mut self, s: AbsState) -> bool {
-        let shape = s.shape();
-        self.add_keyed(s, shape)
+        let k = self.key(&s);
+        self.add_keyed(s, k)
     }
 
     /// `join` taking `other` by value: its members are moved in, not copied (same result).
     pub fn join_owned(&mut self, other: StateSet) -> bool {
+        if self.states.is_empty() {
+            self.relevant = other.relevant;
+        }
+        let same = other.relevant == self.relevant;
         let mut changed = false;
         for (s, k) in other.states.into_iter().zip(other.keys) {
+            let k = if same { k } else { self.key(&s) };
             changed |= self.add_keyed(s, k);
         }
         changed
     }
 
-    fn add_keyed(&mut self, s: AbsState, shape: u64) -> bool {
-        if let Some(i) = self.keys.iter().position(|k| *k == shape) {
+    fn add_keyed(&mut self, s: AbsState, key: ShapeKey) -> bool {
+        if let Some(i) = self.keys.iter().position(|k| k.exact == key.exact) {
             let m = &mut self.states[i];
             if s.leq(m) {
                 return false;
             }
             *m = m.join(&s);
-            self.keys[i] = m.shape();
+            let k = m.shape_key(self.relevant);
+            self.keys[i] = k;
+            return true;
+        }
+        let variants = self.keys.iter().filter(|k| k.group == key.group).count();
+        if variants >= MAX_CONSTANT_VARIANTS {
+            // Join the whole group with `s` into one member (its constants are lost).
+            let mut acc = s;
+            let mut i = self.states.len();
+            while i > 0 {
+                i -= 1;
+                if self.keys[i].group == key.group && self.states[i].frames.len() == acc.frames.len() {
+                    let m = self.states.swap_remove(i);
+                    self.keys.swap_remove(i);
+                    acc = m.join(&acc);
+                }
+            }
+            let k = self.key(&acc);
+            self.add_keyed(acc, k);
             return true;
         }
         self.states.push(s);
-        self.keys.push(shape);
+        self.keys.push(key);
         self.collapse_if_needed();
         true
     }
@@ -67,7 +118,7 @@ impl StateSet {
         for detail in [ShapeDetail::ZeroClass, ShapeDetail::Kinds, ShapeDetail::NoSpills, ShapeDetail::NoPktRanges, ShapeDetail::Regs] {
             let mut merged: Vec<(u64, AbsState)> = Vec::new();
             for s in std::mem::take(&mut self.states) {
-                let k = s.shape_at(detail);
+                let k = s.shape_masked(detail, self.relevant);
                 match merged.iter_mut().find(|(mk, m)| *mk == k && m.frames.len() == s.frames.len()) {
                     Some((_, m)) => *m = m.join(&s),
                     None => merged.push((k, s)),
@@ -88,7 +139,7 @@ impl StateSet {
                 acc = acc.join(&s);
             }
         }
-        self.keys = vec![acc.shape()];
+        self.keys = vec![self.key(&acc)];
         self.states.push(acc);
     }
 
@@ -97,8 +148,8 @@ impl StateSet {
         let states = std::mem::take(&mut self.states);
         self.keys.clear();
         for s in states {
-            let k = s.shape();
-            match self.keys.iter().position(|o| *o == k) {
+            let k = self.key(&s);
+            match self.keys.iter().position(|o| o.exact == k.exact) {
                 Some(i) => self.states[i] = self.states[i].join(&s),
                 None => {
                     self.keys.push(k);
@@ -130,7 +181,7 @@ impl Lattice for StateSet {
     fn leq(&self, other: &Self) -> bool {
         self.states.iter().zip(self.keys.iter()).all(|(s, k)| {
             // Same-shape member first (the usual case), then any member.
-            match other.keys.iter().position(|o| o == k) {
+            match other.keys.iter().position(|o| o.exact == k.exact) {
                 Some(i) if s.leq(&other.states[i]) => true,
                 _ => other.states.iter().any(|o| s.leq(o)),
             }
@@ -138,9 +189,14 @@ impl Lattice for StateSet {
     }
 
     fn join(&mut self, other: &Self) -> bool {
+        if self.states.is_empty() {
+            self.relevant = other.relevant;
+        }
+        let same = other.relevant == self.relevant;
         let mut changed = false;
         for (s, k) in other.states.iter().zip(other.keys.iter()) {
-            changed |= self.add_keyed(s.clone(), *k);
+            let k = if same { *k } else { self.key(s) };
+            changed |= self.add_keyed(s.clone(), k);
         }
         changed
     }
@@ -162,7 +218,7 @@ impl Lattice for StateSet {
         let group = |set: &StateSet| -> Vec<(u64, AbsState)> {
             let mut g: Vec<(u64, AbsState)> = Vec::new();
             for s in &set.states {
-                let k = s.shape_at(ShapeDetail::ZeroClass);
+                let k = s.shape_masked(ShapeDetail::ZeroClass, self.relevant);
                 match g.iter_mut().find(|(gk, m)| *gk == k && m.frames.len() == s.frames.len()) {
                     Some((_, m)) => *m = m.join(s),
                     None => g.push((k, s.clone())),
@@ -185,20 +241,20 @@ impl Lattice for StateSet {
                 }
             }
         }
-        let mut set = StateSet { states: out.into_iter().map(|(_, s)| s).collect(), keys: Vec::new() };
+        let mut set = StateSet { states: out.into_iter().map(|(_, s)| s).collect(), keys: Vec::new(), relevant: self.relevant };
         set.rekey();
         set.collapse_if_needed();
         set
     }
 
     fn narrow(&self, newer: &Self) -> Self {
-        let mut out = StateSet::default();
+        let mut out = StateSet::bottom_keyed_on(self.relevant);
         for (m, k) in self.states.iter().zip(self.keys.iter()) {
-            let n = match newer.keys.iter().position(|o| o == k) {
+            let n = match newer.keys.iter().position(|o| o.exact == k.exact) {
                 Some(i) => m.narrow(&newer.states[i]),
                 None => m.clone(),
             };
-            out.keys.push(n.shape());
+            out.keys.push(out.key(&n));
             out.states.push(n);
         }
         out
@@ -242,6 +298,47 @@ mod tests {
         assert!(set.states.iter().all(|s| s.scalar(Reg::R2).and_then(|x| x.const_value()).is_some()));
         // Adding one of them again changes nothing.
         assert!(!set.add(with(Reg::R2, RegState::constant(38))));
+    }
+
+    #[test]
+    fn constants_of_irrelevant_registers_do_not_keep_states_apart() {
+        // Keyed on R1's value only: two offsets in R2 join, two in R1 stay apart.
+        let mut set = StateSet::bottom_keyed_on(0b10);
+        set.add(with(Reg::R2, RegState::constant(22)));
+        assert!(set.add(with(Reg::R2, RegState::constant(38))));
+        assert_eq!(set.states.len(), 1);
+        let r2 = set.states[0].scalar(Reg::R2).expect("scalar");
+        assert!(r2.contains(22) && r2.contains(38));
+        let mut set = StateSet::bottom_keyed_on(0b10);
+        set.add(with(Reg::R1, RegState::constant(22)));
+        set.add(with(Reg::R1, RegState::constant(38)));
+        assert_eq!(set.states.len(), 2);
+        // Joining into a set keyed differently re-keys the incoming members.
+        let mut all = StateSet::bottom();
+        all.add(with(Reg::R3, RegState::constant(9)));
+        let mut narrow = StateSet::bottom_keyed_on(0b10);
+        narrow.add(with(Reg::R3, RegState::constant(7)));
+        narrow.join_owned(all);
+        assert_eq!(narrow.states.len(), 1);
+    }
+
+    #[test]
+    fn a_chain_of_constant_diamonds_keeps_few_members() {
+        // r2 takes 16 non-zero constants (4 diamonds of `r = c ? a : b`): at most
+        // MAX_CONSTANT_VARIANTS members, and together they contain every value.
+        let mut set = StateSet::bottom();
+        for c in 1..=16u64 {
+            set.add(with(Reg::R2, RegState::constant(c * 8)));
+            assert!(set.states.len() <= MAX_CONSTANT_VARIANTS, "{} members", set.states.len());
+        }
+        for c in 1..=16u64 {
+            assert!(set.states.iter().any(|s| s.scalar(Reg::R2).is_some_and(|x| x.contains(c * 8))), "{c} lost");
+        }
+        // States of another group (R8 an error code vs 0) are not merged with them.
+        set.add(with(Reg::R8, RegState::constant(0)));
+        let before = set.states.len();
+        set.add(with(Reg::R8, RegState::constant((-22i64) as u64)));
+        assert_eq!(set.states.len(), before + 1);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub use reg::{Ptr, PtrKind, RegState};
 pub use stack::{Stack, StackByte, StackSlot};
 
 use crate::insn::Reg;
+use crate::liveness::RegMask;
 
 /// Maximum call depth, as the kernel's `MAX_CALL_FRAMES`.
 pub const MAX_CALL_FRAMES: usize = 8;
@@ -92,6 +93,15 @@ pub enum ShapeDetail {
     NoPktRanges,
     /// Register kinds and nullness only.
     Regs,
+}
+
+/// A state's keys in a `StateSet` (see `AbsState::shape_key`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ShapeKey {
+    /// Everything but constants (`ShapeDetail::ZeroClass`).
+    pub group: u64,
+    /// `group` and the small constants of the relevant registers (`ShapeDetail::Constants`).
+    pub exact: u64,
 }
 
 /// Largest constant `ShapeDetail::Constants` keeps apart (packet offsets and sizes).
@@ -168,13 +178,64 @@ impl AbsState {
 
     /// The shape key at a given level of detail (see `ShapeDetail`), hashed.
     pub fn shape_at(&self, detail: ShapeDetail) -> u64 {
+        self.shape_masked(detail, RegMask::MAX)
+    }
+
+    /// The keys `StateSet` files this state under, in one pass: `group` is
+    /// `shape_masked(ZeroClass, relevant)`, `exact` is finer, adding the small
+    /// constants of the relevant scalar registers (`ShapeDetail::Constants`).
+    pub fn shape_key(&self, relevant: RegMask) -> ShapeKey {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut consts: u64 = 0x84222325;
+        let mix = |h: &mut u64, x: u64| *h = (*h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
+        mix(&mut h, self.frames.len() as u64);
+        mix(&mut h, self.lock.shape() | (1 << 48));
+        let last = self.frames.len().saturating_sub(1);
+        for (fi, f) in self.frames.iter().enumerate() {
+            for (ri, r) in f.regs.iter().enumerate() {
+                mix(&mut h, r.shape());
+                if fi == last && relevant & (1 << ri) == 0 {
+                    continue;
+                }
+                if let RegState::Scalar(s) = r {
+                    mix(&mut h, zero_class(s));
+                    if let Some(c) = s.const_value().filter(|c| *c <= SMALL_CONST) {
+                        mix(&mut consts, c.rotate_left(7) ^ ((fi as u64) << 40) ^ ((ri as u64) << 32));
+                    }
+                }
+            }
+            for (k, slot) in f.stack.slots.iter() {
+                if let StackSlot::Spill(r @ RegState::Ptr(_)) = slot {
+                    mix(&mut h, ((*k as i64 as u64) << 32) ^ r.shape());
+                }
+            }
+        }
+        for (id, r) in self.pkt_ranges.iter() {
+            mix(&mut h, ((*id as u64) << 20) | *r as u64 | (1 << 60));
+        }
+        for k in self.refs.keys() {
+            mix(&mut h, *k as u64 | (1 << 40));
+        }
+        let mut exact = h;
+        mix(&mut exact, consts);
+        ShapeKey { group: h, exact }
+    }
+
+    /// `shape_at` where the values (constants, zero classes) of the current frame's
+    /// scalar registers count only for those in `relevant` (`relevance::relevant_in`):
+    /// states that differ only in irrelevant registers' values share a key.
+    pub fn shape_masked(&self, detail: ShapeDetail, relevant: RegMask) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut mix = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);
         mix(self.frames.len() as u64);
         mix(self.lock.shape() | (1 << 48));
-        for f in &self.frames {
-            for r in f.regs.iter() {
+        let last = self.frames.len().saturating_sub(1);
+        for (fi, f) in self.frames.iter().enumerate() {
+            for (ri, r) in f.regs.iter().enumerate() {
                 mix(r.shape());
+                if fi == last && ri < 16 && relevant & (1 << ri) == 0 {
+                    continue;
+                }
                 if let RegState::Scalar(s) = r {
                     match detail {
                         ShapeDetail::Constants => mix(match s.const_value() {
