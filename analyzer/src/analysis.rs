@@ -43,7 +43,10 @@ impl<'a> EbpfAnalysis<'a> {
         EbpfAnalysis {
             blocks: cfg.graph.node_indices().map(|n| cfg.graph[n]).collect(),
             live: crate::liveness::live_in(env.insns),
-            relevant: crate::relevance::relevant_in(env.insns),
+            relevant: crate::relevance::relevant_in(
+                env.insns,
+                crate::abi::ret::return_range(env.prog_type, env.attach).is_some(),
+            ),
             env,
             thresholds,
             entry: AbsState::entry(),

@@ -6,8 +6,9 @@
 //! still decide something: a memory access, pointer arithmetic, a branch, a helper
 //! or function argument, the return value. A backward may-analysis (like
 //! `liveness`, of which it is a subset) marks a register relevant when
-//! - it is read by a conditional jump, a call (its arguments), `exit` (R0), or as
-//!   the address of a load, store or atomic;
+//! - it is read by a conditional jump, a call (its arguments), `exit` (R0, when
+//!   the program type restricts the return value or the exit is a subprogram's),
+//!   or as the address of a load, store or atomic;
 //! - it is the source of `mov`, `add` or `sub` whose destination is relevant (copies
 //!   and offset arithmetic: `ptr += off`), or the destination of any ALU operation
 //!   that is relevant after it;
@@ -21,7 +22,7 @@
 //! joined. Soundness does not depend on this: joining is always sound; only
 //! precision (and the number of disjuncts) does.
 
-use crate::insn::{AluOp, CallTarget, Insn, Operand, Reg};
+use crate::insn::{AluOp, CallTarget, Insn, LdImm64Src, Operand, Reg};
 use crate::liveness::{bit, successors, uses_defs, RegMask};
 
 /// Relevant registers and stack slots before one instruction.
@@ -47,8 +48,9 @@ fn slot_bits(off: i16, size: u32) -> u64 {
     m
 }
 
-/// Relevance before `insn`, given relevance after it.
-fn transfer(insn: &Insn, out: Relevant) -> Relevant {
+/// Relevance before `insn`, given relevance after it. `exit_value_matters`: whether
+/// this instruction, if an `exit`, is checked for R0's value.
+fn transfer(insn: &Insn, out: Relevant, exit_value_matters: bool) -> Relevant {
     let rel = |r: Reg| out.regs & bit(r) != 0;
     let op_bit = |o: &Operand| match o {
         Operand::Reg(r) => bit(*r),
@@ -100,6 +102,9 @@ fn transfer(insn: &Insn, out: Relevant) -> Relevant {
             }
         }
         Insn::St { dst, .. } => r.regs |= bit(*dst),
+        // The main program's exit when its type allows any return value: only R0's
+        // kind is checked (a scalar), and kinds are keyed anyway.
+        Insn::Exit if !exit_value_matters => r.regs = 0,
         // Everything else: every register it reads is relevant (jumps, calls, exit,
         // atomics, legacy packet loads), every register it writes is redefined.
         Insn::Call(CallTarget::Helper(_)) | Insn::Call(_) | Insn::Exit | Insn::Jmp { .. } | Insn::Atomic { .. } => {
@@ -114,9 +119,29 @@ fn transfer(insn: &Insn, out: Relevant) -> Relevant {
     r
 }
 
-/// Relevant register mask before every pc (R10 never included).
-pub fn relevant_in(insns: &[Insn]) -> Vec<RegMask> {
+/// Where the main program's instructions end: the first subprogram (a bpf-to-bpf call
+/// target or a `BPF_PSEUDO_FUNC` callback), or the end.
+fn main_end(insns: &[Insn]) -> usize {
+    let target = |pc: usize, imm: i32| usize::try_from(pc as i64 + 1 + imm as i64).ok();
+    insns
+        .iter()
+        .enumerate()
+        .filter_map(|(pc, i)| match i {
+            Insn::Call(CallTarget::Local(imm)) => target(pc, *imm),
+            Insn::LdImm64 { src: LdImm64Src::Func, imm, .. } => target(pc, *imm),
+            _ => None,
+        })
+        .filter(|t| *t > 0)
+        .min()
+        .unwrap_or(insns.len())
+}
+
+/// Relevant register mask before every pc (R10 never included). `exit_value_checked`:
+/// whether the program type restricts the return value (`abi::return_range`); a
+/// subprogram's exit always keeps R0 relevant (its caller may use it).
+pub fn relevant_in(insns: &[Insn], exit_value_checked: bool) -> Vec<RegMask> {
     let n = insns.len();
+    let main_end = main_end(insns);
     let mut rel = vec![Relevant::default(); n];
     loop {
         let mut changed = false;
@@ -126,7 +151,7 @@ pub fn relevant_in(insns: &[Insn]) -> Vec<RegMask> {
                 out.regs |= rel[s].regs;
                 out.slots |= rel[s].slots;
             }
-            let inn = transfer(&insns[pc], out);
+            let inn = transfer(&insns[pc], out, exit_value_checked || pc >= main_end);
             if inn != rel[pc] {
                 rel[pc] = inn;
                 changed = true;
@@ -146,7 +171,19 @@ mod tests {
     use crate::liveness::live_in;
 
     fn rel(text: &str) -> Vec<RegMask> {
-        relevant_in(&decode(&parse_program(text).unwrap()).unwrap())
+        relevant_in(&decode(&parse_program(text).unwrap()).unwrap(), true)
+    }
+
+    #[test]
+    fn return_value_matters_only_when_checked_or_in_a_subprogram() {
+        let insns = decode(&parse_program("r0 = 2\nexit").unwrap()).unwrap();
+        assert_eq!(relevant_in(&insns, true)[1], 0b1);
+        assert_eq!(relevant_in(&insns, false)[1], 0);
+        // The subprogram's exit (after the call target) keeps R0.
+        let insns = decode(&parse_program("call pc+2\nr0 = 0\nexit\nr0 = 1\nexit").unwrap()).unwrap();
+        let r = relevant_in(&insns, false);
+        assert_eq!(r[2], 0);
+        assert_eq!(r[4], 0b1);
     }
 
     #[test]
@@ -185,7 +222,7 @@ mod tests {
     fn relevance_is_a_subset_of_liveness() {
         let text = "r2 = 1\nif r3 > 9 goto pc+1\nr2 = 0\nr2 <<= 4\nr3 >>= r2\nr1 = r3\n*(u64 *)(r10 -8) = r1\nr4 = *(u64 *)(r10 -8)\nr0 = r4\nexit";
         let insns = decode(&parse_program(text).unwrap()).unwrap();
-        let (r, l) = (relevant_in(&insns), live_in(&insns));
+        let (r, l) = (relevant_in(&insns, true), live_in(&insns));
         for pc in 0..insns.len() {
             assert_eq!(r[pc] & !l[pc], 0, "pc {pc}: relevant {:#b} live {:#b}", r[pc], l[pc]);
         }

@@ -455,11 +455,20 @@ impl Lattice for Tnum {
     fn meet(&self, other: &Self) -> Self {
         self.meet_checked(*other).unwrap_or(Tnum::BOTTOM)
     }
-    // finite height (at most 64 bits become unknown): widening is the join
+    // join, then every bit from the highest newly unknown one up is unknown (up to
+    // bit 31 when both keep the upper half known zero): a growing counter takes one
+    // step, not one per bit
     fn widen(&self, newer: &Self, _thresholds: &Thresholds) -> Self {
         let mut r = *self;
         r.join(newer);
-        r
+        let grown = r.mask & !self.mask;
+        if grown == 0 || self.is_bottom() {
+            return r;
+        }
+        let hb = 63 - grown.leading_zeros();
+        let top: u64 = if (self.value | self.mask | newer.value | newer.mask) >> 32 == 0 { u32::MAX as u64 } else { u64::MAX };
+        let mask = r.mask | (top & (u64::MAX << hb));
+        Tnum::new(r.value & !mask, mask)
     }
     // finite height: narrowing is the meet
     fn narrow(&self, newer: &Self) -> Self {
@@ -682,6 +691,18 @@ mod tests {
         // ascending chain: more and more unknown low bits
         let steps = testing::check_widening(|i| Tnum::new(0, (1u64 << (i % 64)) - 1), &Thresholds::none(), 200).unwrap();
         assert!(steps <= 64 + 8);
+        // a counter stepping by 8 from 0: the first widening makes bits 3..31 unknown
+        // (the upper half stays known zero), the low 3 bits stay known
+        let t = Thresholds::none();
+        let w = Tnum::constant(0).widen(&Tnum::constant(8), &t);
+        assert_eq!(w, Tnum::new(0, 0xffff_fff8));
+        assert!(w.tnum_in(Tnum::constant(16)) && w.tnum_in(Tnum::constant(0xffff_fff8)));
+        // 64-bit values widen to the top bit
+        let w = Tnum::constant(1 << 40).widen(&Tnum::constant(1 << 41), &t);
+        assert_eq!(w.mask, u64::MAX << 40);
+        // no growth, no change
+        let a = Tnum::new(0, 0xf0);
+        assert_eq!(a.widen(&Tnum::constant(0x30), &t), a);
     }
 
     /// On random 8-bit inputs, count the pairs where one algorithm is strictly

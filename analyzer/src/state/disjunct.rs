@@ -86,7 +86,17 @@ impl StateSet {
             self.keys[i] = k;
             return true;
         }
-        let variants = self.keys.iter().filter(|k| k.group == key.group).count();
+        // A member of the same group that already covers `s` (e.g. one whose constants
+        // were joined into a range) takes it: no new member, no change.
+        let mut variants = 0;
+        for (m, k) in self.states.iter().zip(self.keys.iter()) {
+            if k.group == key.group {
+                if s.leq(m) {
+                    return false;
+                }
+                variants += 1;
+            }
+        }
         if variants >= MAX_CONSTANT_VARIANTS {
             // Join the whole group with `s` into one member (its constants are lost).
             let mut acc = s;

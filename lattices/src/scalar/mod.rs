@@ -392,7 +392,7 @@ impl Lattice for Scalar {
         )
         .synced()
     }
-    // per component: intervals jump to thresholds, tnum joins (finite height); not re-synced
+    // per component: intervals jump to thresholds, the tnum's grown bits spread upwards; not re-synced
     fn widen(&self, newer: &Self, t: &Thresholds) -> Self {
         if self.is_bottom() {
             return *newer;
