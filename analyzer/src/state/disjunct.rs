@@ -1,11 +1,15 @@
 //! `StateSet`: a bounded disjunction of `AbsState`s, the domain the fixpoint runs on.
 //!
 //! Two states are joined only when they have the same shape (same register kinds,
-//! nullness, frames, held references, packet ranges and spilled pointers); states of
-//! different shapes are kept apart, as the kernel keeps its paths apart, up to
-//! `MAX_DISJUNCTS`. Past that bound everything is joined into one state (sound, less
-//! precise). Concretisation: the union of the members' concretisations; the empty set
-//! is bottom. Each member's shape key is cached next to it.
+//! nullness, frames, held references, packet ranges and spilled pointers, and the zero
+//! class and small constants of the registers whose value still matters,
+//! `relevance::relevant_in`); states of different shapes are kept apart, as the kernel
+//! keeps its paths apart. Bounds: at most `MAX_CONSTANT_VARIANTS` members differ only
+//! in constants, at most `MAX_DISJUNCTS` in all; past them members are joined (sound,
+//! less precise). At a join point a state covered by a member is dropped, as the
+//! kernel prunes a path covered by one it has explored. Concretisation: the union of
+//! the members' concretisations; the empty set is bottom. Each member's keys are
+//! cached next to it.
 
 use super::{AbsState, ShapeDetail, ShapeKey};
 use crate::liveness::RegMask;
@@ -58,24 +62,34 @@ impl StateSet {
     /// Returns true if the set changed.
     pub fn add(&mut self, s: AbsState) -> bool {
         let k = self.key(&s);
-        self.add_keyed(s, k)
+        self.add_keyed(s, k, false)
     }
 
     /// `join` taking `other` by value: its members are moved in, not copied (same result).
+    ///
+    /// At a join point (this set not empty) an incoming state covered by any member is
+    /// dropped, as the kernel prunes a path whose state is covered by one it has
+    /// explored (`states_equal`): paths that proved a longer packet range, or hold one
+    /// more spilled pointer, do not each take a member. Into an empty set the members
+    /// are moved without that check (they were checked where they came from).
     pub fn join_owned(&mut self, other: StateSet) -> bool {
-        if self.states.is_empty() {
+        let subsume = !self.states.is_empty();
+        if !subsume {
             self.relevant = other.relevant;
         }
         let same = other.relevant == self.relevant;
         let mut changed = false;
         for (s, k) in other.states.into_iter().zip(other.keys) {
             let k = if same { k } else { self.key(&s) };
-            changed |= self.add_keyed(s, k);
+            changed |= self.add_keyed(s, k, subsume);
         }
         changed
     }
 
-    fn add_keyed(&mut self, s: AbsState, key: ShapeKey) -> bool {
+    /// Adds `s` under `key`: joined into the member with the same exact key; dropped
+    /// when a member of its group (or with `subsume_any`, any member) covers it;
+    /// else a new member (the group joined into one past `MAX_CONSTANT_VARIANTS`).
+    fn add_keyed(&mut self, s: AbsState, key: ShapeKey, subsume_any: bool) -> bool {
         if let Some(i) = self.keys.iter().position(|k| k.exact == key.exact) {
             let m = &mut self.states[i];
             if s.leq(m) {
@@ -90,10 +104,10 @@ impl StateSet {
         // were joined into a range) takes it: no new member, no change.
         let mut variants = 0;
         for (m, k) in self.states.iter().zip(self.keys.iter()) {
+            if (k.group == key.group || subsume_any) && s.leq(m) {
+                return false;
+            }
             if k.group == key.group {
-                if s.leq(m) {
-                    return false;
-                }
                 variants += 1;
             }
         }
@@ -110,7 +124,7 @@ impl StateSet {
                 }
             }
             let k = self.key(&acc);
-            self.add_keyed(acc, k);
+            self.add_keyed(acc, k, false);
             return true;
         }
         self.states.push(s);
@@ -203,10 +217,11 @@ impl Lattice for StateSet {
             self.relevant = other.relevant;
         }
         let same = other.relevant == self.relevant;
+        let subsume = !self.states.is_empty();
         let mut changed = false;
         for (s, k) in other.states.iter().zip(other.keys.iter()) {
             let k = if same { *k } else { self.key(s) };
-            changed |= self.add_keyed(s.clone(), k);
+            changed |= self.add_keyed(s.clone(), k, subsume);
         }
         changed
     }
@@ -330,6 +345,30 @@ mod tests {
         narrow.add(with(Reg::R3, RegState::constant(7)));
         narrow.join_owned(all);
         assert_eq!(narrow.states.len(), 1);
+    }
+
+    #[test]
+    fn a_covered_state_is_dropped_at_a_join_point() {
+        // A path that proved 56 packet bytes arrives where one proving 54 is: covered.
+        let mut shorter = AbsState::entry();
+        shorter.pkt_ranges.insert(0, 54);
+        let mut longer = AbsState::entry();
+        longer.pkt_ranges.insert(0, 56);
+        assert!(longer.leq(&shorter) && !shorter.leq(&longer));
+        let mut at_join = StateSet::single(shorter.clone());
+        assert!(!at_join.join_owned(StateSet::single(longer.clone())));
+        assert_eq!(at_join.states.len(), 1);
+        // The other order keeps both (the new one is not covered).
+        let mut at_join = StateSet::single(longer.clone());
+        assert!(at_join.join_owned(StateSet::single(shorter.clone())));
+        assert_eq!(at_join.states.len(), 2);
+        // Moved into an empty set, the members are kept as they come.
+        let mut two = StateSet::single(shorter);
+        two.add(longer);
+        assert_eq!(two.states.len(), 2);
+        let mut empty = StateSet::bottom();
+        empty.join_owned(two);
+        assert_eq!(empty.states.len(), 2);
     }
 
     #[test]

@@ -404,13 +404,13 @@ impl AbsState {
     }
 
     pub fn leq(&self, o: &AbsState) -> bool {
+        // Cheap checks first: registers, packet ranges, references, then the stacks.
         self.frames.len() == o.frames.len()
-            && self.frames.iter().zip(o.frames.iter()).all(|(a, b)| {
-                a.regs.iter().zip(b.regs.iter()).all(|(x, y)| x.leq(y)) && a.stack.leq(&b.stack)
-            })
+            && self.frames.iter().zip(o.frames.iter()).all(|(a, b)| a.regs.iter().zip(b.regs.iter()).all(|(x, y)| x.leq(y)))
             && o.pkt_ranges.iter().all(|(id, r)| self.pkt_range(*id) >= *r)
             && self.refs.keys().all(|k| o.refs.contains_key(k))
             && self.lock.leq(o.lock)
+            && self.frames.iter().zip(o.frames.iter()).all(|(a, b)| a.stack.leq(&b.stack))
     }
 
     /// Forgets the packet ranges of ids no register or spilled pointer holds any more

@@ -313,7 +313,19 @@ impl Stack {
     }
 
     pub fn leq(&self, o: &Stack) -> bool {
-        self.slots.ptr_eq(&o.slots) || o.slots.iter().all(|(k, b)| self.slot(*k).leq(b))
+        if self.slots.ptr_eq(&o.slots) {
+            return true;
+        }
+        // Both maps are sorted by slot index: one merged walk (a slot absent here is
+        // INVALID).
+        let mut mine = self.slots.iter().peekable();
+        o.slots.iter().all(|(k, b)| {
+            while mine.next_if(|(mk, _)| *mk < k).is_some() {}
+            match mine.peek() {
+                Some((mk, a)) if *mk == k => a.leq(b),
+                _ => StackSlot::INVALID.leq(b),
+            }
+        })
     }
 }
 
