@@ -4,6 +4,9 @@
 //!   mirroring the Rust code.
 //! - [`prove_domains`]: Agni-style proofs that those transfer functions are
 //!   sound at 64 bits (`bpfcheck prove-domains`).
+//! - [`scalar_ops`]: its `scalar.{mul,div,mod,sdiv,smod}` lines, composed
+//!   from the proved component lines.
 
 pub mod encode;
 pub mod prove_domains;
+mod scalar_ops;

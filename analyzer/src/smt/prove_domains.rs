@@ -56,8 +56,14 @@
 //!   `x cmp y == taken`, `refine` returns `Some((a', b'))` with x in a' and
 //!   y in b' (so `None` only when no such pair exists);
 //! - `lemma.mul_low32`: the low 32 bits of the 64-bit product `x * y` are
-//!   the 32-bit product of the low halves (a fact for the W32 `scalar.mul`
-//!   line to come; Z3 proves it at 64 bits);
+//!   the 32-bit product of the low halves (Z3 proves it at 64 bits);
+//! - `scalar.{mul,div,mod,sdiv,smod}.{w64,w32}` (`crate::smt::scalar_ops`):
+//!   the glue of `Scalar::binop` around the component results, which are
+//!   fresh terms constrained by instances of the proved component lines
+//!   (`tnum.mul_best`, `interval.*.{mul,div,mod,sdiv,smod}`,
+//!   `lemma.mul_low32`, `tnum.{rshift,and}`, `scalar.zext32`); `prove_all`
+//!   runs those lines with them ([`Obligation::lemmas`]) and reports them
+//!   `timeout` unless all are proved;
 //! - the remaining operations are listed as `NotEncoded`.
 
 use super::encode::int_range::{
@@ -190,16 +196,12 @@ const CMPS: [Cmp; 11] = [
 const BITOPS: [BinOp; 5] = [BinOp::Add, BinOp::Sub, BinOp::And, BinOp::Or, BinOp::Xor];
 
 /// Operations of the `lattices` API that have no encoding (yet).
-const NOT_ENCODED: [&str; 6] = [
-    "scalar.mul",
-    "scalar.div",
-    "scalar.mod",
-    "scalar.sdiv",
-    "scalar.smod",
-    "scalar.shifts",
-];
+const NOT_ENCODED: [&str; 1] = ["scalar.shifts"];
 
-fn op_name(op: BinOp) -> &'static str {
+/// The `Scalar::binop` operations proved by composition (`scalar_ops`).
+const COMPOSED_OPS: [BinOp; 5] = [BinOp::Mul, BinOp::Div, BinOp::Mod, BinOp::SDiv, BinOp::SMod];
+
+pub(crate) fn op_name(op: BinOp) -> &'static str {
     match op {
         BinOp::Add => "add",
         BinOp::Sub => "sub",
@@ -233,7 +235,7 @@ fn cmp_name(c: Cmp) -> &'static str {
     }
 }
 
-fn width_name(w: BitWidth) -> &'static str {
+pub(crate) fn width_name(w: BitWidth) -> &'static str {
     match w {
         BitWidth::W32 => "w32",
         BitWidth::W64 => "w64",
@@ -324,7 +326,9 @@ impl Obligation {
             Obligation::Interval { w, signed, op } => interval_query(w, signed, op),
             Obligation::Sync => sync_query(),
             Obligation::Meet => meet_query(),
-            Obligation::Binop(op, w) => binop_query(op, w)?,
+            Obligation::Binop(op, w) => {
+                binop_query(op, w).or_else(|| super::scalar_ops::scalar_op_query(op, w))?
+            }
             Obligation::Zext32 => zext32_query(),
             Obligation::Neg(w) => neg_query(w),
             Obligation::Truncate(b) => truncate_query(b),
@@ -344,14 +348,62 @@ impl Obligation {
     }
 }
 
-/// The `tnum.mul_best` obligation.
-const MUL_BEST: Obligation = Obligation::Tnum(TnumOp::MulBest);
+impl Obligation {
+    /// The other lines this one assumes (besides `scalar.sync`, see
+    /// [`Obligation::needs_sync`]): `prove_all` runs them in the same call
+    /// and reports this one as `Timeout` unless all of them (and theirs)
+    /// are proved.
+    fn lemmas(&self) -> Vec<Obligation> {
+        use Obligation::*;
+        let tnum = Obligation::Tnum;
+        match *self {
+            Tnum(TnumOp::MulBest) => vec![tnum(TnumOp::Mul(64)), tnum(TnumOp::MulCgo)],
+            Binop(BinOp::Mul, BitWidth::W64) => vec![
+                tnum(TnumOp::MulBest),
+                IntervalMul { w: 64, signed: false },
+                IntervalMul { w: 64, signed: true },
+                IntervalMul { w: 32, signed: false },
+                IntervalMul { w: 32, signed: true },
+                MulLow32,
+            ],
+            Binop(BinOp::Mul, BitWidth::W32) => vec![
+                tnum(TnumOp::MulBest),
+                IntervalMul { w: 32, signed: false },
+                IntervalMul { w: 32, signed: true },
+                MulLow32,
+            ],
+            Binop(op @ (BinOp::Div | BinOp::Mod), width) => {
+                let is_mod = op == BinOp::Mod;
+                let w = if width == BitWidth::W64 { 64 } else { 32 };
+                let mut v = vec![
+                    IntervalDivMod { w, is_mod },
+                    tnum(if is_mod { TnumOp::And } else { TnumOp::Rshift }),
+                ];
+                if width == BitWidth::W32 {
+                    v.push(Zext32);
+                }
+                v
+            }
+            Binop(op @ (BinOp::SDiv | BinOp::SMod), width) => vec![IntervalSDivMod {
+                w: if width == BitWidth::W64 { 64 } else { 32 },
+                is_mod: op == BinOp::SMod,
+            }],
+            _ => Vec::new(),
+        }
+    }
+}
 
-/// The lines `tnum.mul_best` assumes (its components are sound).
-const MUL_BEST_LEMMAS: [Obligation; 2] = [
-    Obligation::Tnum(TnumOp::Mul(64)),
-    Obligation::Tnum(TnumOp::MulCgo),
-];
+/// `o` with the lines it assumes, transitively, each before the lines that
+/// assume it, skipping those already in `out`.
+fn push_with_lemmas(o: Obligation, out: &mut Vec<Obligation>) {
+    if out.contains(&o) {
+        return;
+    }
+    for dep in o.lemmas() {
+        push_with_lemmas(dep, out);
+    }
+    out.push(o);
+}
 
 /// Every obligation, in report order.
 fn obligations() -> Vec<Obligation> {
@@ -447,6 +499,11 @@ fn obligations() -> Vec<Obligation> {
         }
     }
     v.push(Obligation::MulLow32);
+    for op in COMPOSED_OPS {
+        for w in [BitWidth::W64, BitWidth::W32] {
+            v.push(Obligation::Binop(op, w));
+        }
+    }
     v.extend(NOT_ENCODED.iter().map(|n| Obligation::NotEncoded(n)));
     v
 }
@@ -456,27 +513,36 @@ pub fn operation_names() -> Vec<String> {
     obligations().iter().map(Obligation::name).collect()
 }
 
+/// The obligations `prove_all(filter)` runs, in order: those whose name
+/// contains `filter`, with `scalar.sync` first when one of them needs it and
+/// the lines each assumes ([`Obligation::lemmas`]) before it.
+fn plan(filter: Option<&str>) -> Vec<Obligation> {
+    let mut todo: Vec<Obligation> = obligations()
+        .into_iter()
+        .filter(|o| filter.is_none_or(|f| o.name().contains(f)))
+        .collect();
+    // results that rely on the sync lemma come with it
+    if todo.iter().any(|o| o.needs_sync()) && !todo.contains(&Obligation::Sync) {
+        todo.insert(0, Obligation::Sync);
+    }
+    // lines that assume others (`tnum.mul_best`, composed `scalar.*`) come with them
+    let mut ordered = Vec::new();
+    for o in todo {
+        push_with_lemmas(o, &mut ordered);
+    }
+    ordered
+}
+
+/// The names of [`plan`]`(filter)`.
+#[cfg(test)]
+pub(crate) fn planned_names(filter: Option<&str>) -> Vec<String> {
+    plan(filter).iter().map(Obligation::name).collect()
+}
+
 /// Prove every operation whose name contains `filter` (all when `None`),
 /// giving Z3 `timeout_ms` per operation; obligations run in parallel.
 pub fn prove_all(filter: Option<&str>, timeout_ms: u32) -> Vec<ProofResult> {
-    let mut todo: Vec<(String, Obligation)> = obligations()
-        .into_iter()
-        .map(|o| (o.name(), o))
-        .filter(|(n, _)| filter.is_none_or(|f| n.contains(f)))
-        .collect();
-    // results that rely on the sync lemma come with it
-    if todo.iter().any(|(_, o)| o.needs_sync()) && !todo.iter().any(|(_, o)| *o == Obligation::Sync)
-    {
-        todo.insert(0, (Obligation::Sync.name(), Obligation::Sync));
-    }
-    // `tnum.mul_best` assumes the lines of its components
-    if let Some(at) = todo.iter().position(|(_, o)| *o == MUL_BEST) {
-        for dep in MUL_BEST_LEMMAS.iter().rev() {
-            if !todo.iter().any(|(_, o)| o == dep) {
-                todo.insert(at, (dep.name(), *dep));
-            }
-        }
-    }
+    let todo: Vec<(String, Obligation)> = plan(filter).into_iter().map(|o| (o.name(), o)).collect();
     let mut results: Vec<(Obligation, ProofResult)> = todo
         .into_par_iter()
         .map(|(op, o)| {
@@ -498,16 +564,17 @@ pub fn prove_all(filter: Option<&str>, timeout_ms: u32) -> Vec<ProofResult> {
     let sync_proved = results
         .iter()
         .any(|(o, r)| *o == Obligation::Sync && r.outcome == Outcome::Proved);
-    let mul_lemmas_proved = MUL_BEST_LEMMAS.iter().all(|dep| {
-        results
-            .iter()
-            .any(|(o, r)| o == dep && r.outcome == Outcome::Proved)
-    });
-    for (o, r) in &mut results {
-        let unproved_lemma =
-            (o.needs_sync() && !sync_proved) || (*o == MUL_BEST && !mul_lemmas_proved);
-        if r.outcome == Outcome::Proved && unproved_lemma {
-            // proved only modulo a lemma that is not proved
+    // proved only modulo a lemma that is not proved: not proved (lemmas
+    // come first, so one pass in order settles chains of them)
+    for i in 0..results.len() {
+        let o = results[i].0;
+        let lemmas_proved = o.lemmas().iter().all(|dep| {
+            results
+                .iter()
+                .any(|(d, r)| d == dep && r.outcome == Outcome::Proved)
+        });
+        let r = &mut results[i].1;
+        if r.outcome == Outcome::Proved && ((o.needs_sync() && !sync_proved) || !lemmas_proved) {
             r.outcome = Outcome::Timeout;
         }
     }
@@ -626,7 +693,7 @@ const PART_NAMES: [&str; 9] = [
 ];
 
 /// `s.contains(x)` as nine labelled goals `prefix/var_off`, `prefix/umin`, ...
-fn contains_goals(prefix: &str, s: &SymScalar, x: &BV) -> Vec<(String, Bool)> {
+pub(crate) fn contains_goals(prefix: &str, s: &SymScalar, x: &BV) -> Vec<(String, Bool)> {
     PART_NAMES
         .iter()
         .zip(s.contains_parts(x))
@@ -723,7 +790,7 @@ fn check_with_watchdog(solver: &Solver, timeout_ms: u32) -> SatResult {
 
 /// A model value (0 if the model leaves it open, which Z3's model
 /// completion never does).
-fn mv(m: &Model, x: &BV) -> u64 {
+pub(crate) fn mv(m: &Model, x: &BV) -> u64 {
     m.eval(x, true).and_then(|v| v.as_u64()).unwrap_or(0)
 }
 
@@ -731,7 +798,7 @@ fn mtnum(m: &Model, t: &SymTnum) -> Tnum {
     Tnum::new(mv(m, &t.value), mv(m, &t.mask))
 }
 
-fn mscalar(m: &Model, s: &SymScalar) -> Scalar {
+pub(crate) fn mscalar(m: &Model, s: &SymScalar) -> Scalar {
     Scalar {
         var_off: mtnum(m, &s.var_off),
         umin: mv(m, &s.umin),
@@ -746,14 +813,14 @@ fn mscalar(m: &Model, s: &SymScalar) -> Scalar {
 }
 
 /// Raw fields of a scalar (the kernel notation hides bounds at extremes).
-fn fields(s: &Scalar) -> String {
+pub(crate) fn fields(s: &Scalar) -> String {
     format!(
         "{{var_off={} umin={:#x} umax={:#x} smin={} smax={} u32_min={:#x} u32_max={:#x} s32_min={} s32_max={}}}",
         s.var_off, s.umin, s.umax, s.smin, s.smax, s.u32_min, s.u32_max, s.s32_min, s.s32_max
     )
 }
 
-fn verdict(rust_fails: bool) -> &'static str {
+pub(crate) fn verdict(rust_fails: bool) -> &'static str {
     if rust_fails {
         "[confirmed by the Rust code]"
     } else {
@@ -2816,7 +2883,7 @@ mod tests {
 
     #[test]
     fn not_encoded_operations_are_listed_as_such() {
-        assert_eq!(prove_one("scalar.mul", 1000), Outcome::NotEncoded);
+        assert_eq!(prove_one("scalar.shifts", 1000), Outcome::NotEncoded);
         let names = operation_names();
         let mut sorted = names.clone();
         sorted.sort();

@@ -12,6 +12,8 @@
 //! - [`range_shift`]: the interval shifts (`shl`, `shr`, `sar`, amount a range).
 //! - [`scalar`]: `Scalar` (five components), `sync`, the lattice meet and
 //!   the add/sub/and/or/xor transfer functions of `Scalar::binop`.
+//! - [`scalar_glue`]: the mul/div/mod/sdiv/smod cases of `Scalar::binop`
+//!   around their component results (given as terms).
 //! - [`refine`]: `Scalar::branch_outcome` and `Scalar::refine`.
 //! - [`int_range`]: the interval `udiv`, `umod` and `mul` over the integers
 //!   (their Rust code computes in exact arithmetic), with the division and
@@ -27,6 +29,7 @@ pub mod range;
 pub mod range_shift;
 pub mod refine;
 pub mod scalar;
+pub mod scalar_glue;
 pub mod tnum;
 
 use z3::ast::{Ast, Bool, BV};

@@ -672,7 +672,7 @@ pub fn range_op(op: BinOp, a: &SymRange, b: &SymRange) -> Option<SymRange> {
 
 /// `zext_parts` of `scalar/alu.rs`: a scalar whose value is the
 /// zero-extension of the 32-bit value described by `t32`, `u32r`, `s32r`.
-fn zext_parts(t32: &SymTnum, u32r: SymRange, s32r: SymRange, mode: SyncMode) -> SymScalar {
+pub fn zext_parts(t32: &SymTnum, u32r: SymRange, s32r: SymRange, mode: SyncMode) -> SymScalar {
     let empty = Bool::or(&[u32r.is_empty(), s32r.is_empty(), t32.is_bottom()]);
     let u = SymRange {
         min: zext64(&u32r.min),

@@ -649,3 +649,114 @@ fn tnum_mul_best_of_matches_rust_meets() {
         assert_eq!(eval_tnum(&got), want, "{i}: mul_best_of({r1}, {r2}, {r3})");
     }
 }
+
+/// The component results `Scalar::binop` computes for `op` at `width` on
+/// `a`, `b` (as in `alu.rs`), junk in the fields the op does not read.
+fn rust_given(op: BinOp, width: BitWidth, a: &Scalar, b: &Scalar, rng: &mut Rng) -> super::scalar_glue::Given {
+    use super::scalar_glue::Given;
+    let junk_t = |rng: &mut Rng| SymTnum::lit(rand_tnum(rng), 64);
+    let junk_r = |rng: &mut Rng, w: u32, signed: bool| {
+        SymRange::lit(rand_u64(rng), rand_u64(rng), w, signed)
+    };
+    let mut g = Given {
+        t: junk_t(rng),
+        u: junk_r(rng, 64, false),
+        s: junk_r(rng, 64, true),
+        u32r: junk_r(rng, 32, false),
+        s32r: junk_r(rng, 32, true),
+        za: SymScalar::lit(&rand_scalar(rng)),
+        zb: SymScalar::lit(&rand_scalar(rng)),
+    };
+    let r64 = |r: U64Range| SymRange::lit(r.min, r.max, 64, false);
+    let s64 = |r: S64Range| SymRange::lit(r.min as u64, r.max as u64, 64, true);
+    let r32 = |r: U32Range| SymRange::lit(r.min as u64, r.max as u64, 32, false);
+    let s32 = |r: S32Range| SymRange::lit(r.min as u32 as u64, r.max as u32 as u64, 32, true);
+    // the tnum of a / d, a % d for a constant power of two d (junk otherwise)
+    let pow2_tnum = |rng: &mut Rng, ta: Tnum, zb: &Scalar| match zb.const_value() {
+        Some(d) if d.is_power_of_two() => SymTnum::lit(
+            if op == BinOp::Div {
+                ta.rshift(d.trailing_zeros() as u8)
+            } else {
+                ta.and(Tnum::constant(d - 1))
+            },
+            64,
+        ),
+        _ => junk_t(rng),
+    };
+    match (width, op) {
+        (BitWidth::W64, BinOp::Mul) => {
+            g.t = SymTnum::lit(a.var_off.mul_best(b.var_off), 64);
+            g.u = r64(a.u64_range().mul(&b.u64_range()));
+            g.s = s64(a.s64_range().mul(&b.s64_range()));
+            g.u32r = r32(a.u32_range().mul(&b.u32_range()));
+            g.s32r = s32(a.s32_range().mul(&b.s32_range()));
+        }
+        (BitWidth::W32, BinOp::Mul) => {
+            g.t = SymTnum::lit(a.var_off.subreg().mul_best(b.var_off.subreg()), 64);
+            g.u = r32(a.u32_range().mul(&b.u32_range()));
+            g.s = s32(a.s32_range().mul(&b.s32_range()));
+        }
+        (BitWidth::W64, BinOp::Div) => {
+            g.t = pow2_tnum(rng, a.var_off, b);
+            g.u = r64(a.u64_range().udiv(&b.u64_range()));
+        }
+        (BitWidth::W64, BinOp::Mod) => {
+            g.t = pow2_tnum(rng, a.var_off, b);
+            g.u = r64(a.u64_range().umod(&b.u64_range()));
+        }
+        (BitWidth::W32, BinOp::Div | BinOp::Mod) => {
+            let (za, zb) = (a.zext32(), b.zext32());
+            g.t = pow2_tnum(rng, za.var_off, &zb);
+            g.u = r32(if op == BinOp::Div {
+                a.u32_range().udiv(&b.u32_range())
+            } else {
+                a.u32_range().umod(&b.u32_range())
+            });
+            g.za = SymScalar::lit(&za);
+            g.zb = SymScalar::lit(&zb);
+        }
+        (BitWidth::W64, BinOp::SDiv) => g.s = s64(a.s64_range().sdiv(&b.s64_range())),
+        (BitWidth::W64, _) => g.s = s64(a.s64_range().smod(&b.s64_range())),
+        (BitWidth::W32, BinOp::SDiv) => g.s = s32(a.s32_range().sdiv(&b.s32_range())),
+        (BitWidth::W32, _) => g.s = s32(a.s32_range().smod(&b.s32_range())),
+    }
+    g
+}
+
+#[test]
+fn scalar_binop_glue_matches_rust() {
+    use super::scalar_glue::binop_glue;
+    let mut rng = Rng::new(0x6105);
+    let ops = [BinOp::Mul, BinOp::Div, BinOp::Mod, BinOp::SDiv, BinOp::SMod];
+    // divisors that take the constant branches: powers of two, 0, 1, 3,
+    // and a constant low half under unknown upper bits (W32 branches on it)
+    let edge = |rng: &mut Rng, i: u32| match i % 7 {
+        0 => Scalar::constant(1u64 << rng.below(64)),
+        1 => Scalar::constant(0),
+        2 => Scalar::constant(3),
+        3 => Scalar::from_tnum(Tnum::new(1u64 << rng.below(32), 0xffff_ffff_0000_0000)),
+        4 => Scalar::from_tnum(Tnum::new(0, 0xffff_ffff_0000_0000)),
+        _ => rand_scalar(rng),
+    };
+    for i in 0..140u32 {
+        let a = if i % 5 == 0 { Scalar::constant(rand_u64(&mut rng)) } else { rand_scalar(&mut rng) };
+        let b = if i % 2 == 0 { edge(&mut rng, i / 2) } else { rand_scalar(&mut rng) };
+        let (sa, sb) = (SymScalar::lit(&a), SymScalar::lit(&b));
+        for w in [BitWidth::W64, BitWidth::W32] {
+            for op in ops {
+                let g = rust_given(op, w, &a, &b, &mut rng);
+                let folded = concrete::binop(op, w, &sa.var_off.value, &sb.var_off.value);
+                let enc = binop_glue(op, w, &sa, &sb, &folded, &g, SyncMode::Exact).expect("encoded");
+                assert_eq!(
+                    eval_scalar(&enc),
+                    Scalar::binop(op, w, &a, &b),
+                    "{i}: {op:?} {w:?} {a:?} {b:?}"
+                );
+            }
+        }
+    }
+    // the other operations have no glue here
+    let g = rust_given(BinOp::Mul, BitWidth::W64, &Scalar::unknown(), &Scalar::unknown(), &mut rng);
+    let u = SymScalar::lit(&Scalar::unknown());
+    assert!(binop_glue(BinOp::Add, BitWidth::W64, &u, &u, &lit(0, 64), &g, SyncMode::Exact).is_none());
+}
