@@ -38,6 +38,13 @@ struct Job {
 pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let files = object_files(&o.paths)?;
     let start = Instant::now();
+    // The kernel's BTF and its name indexes are built once, on first use; building them
+    // on a thread of their own overlaps them with object loading instead of stalling the
+    // first programs that need them (and, with -j > 1, the threads waiting on them).
+    std::thread::spawn(|| {
+        let _ = analyzer::elf::vmlinux::kernel_types_named("");
+        let _ = analyzer::abi::btf_access::kernel();
+    });
     let pool = rayon::ThreadPoolBuilder::new().num_threads(o.jobs.unwrap_or(0)).build()?;
     // Objects load in parallel too (in file order in the results).
     let loaded: Vec<Result<analyzer::object::Object, String>> = pool.install(|| {
@@ -86,22 +93,20 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let smt = smt_mode(o.smt);
     // One query cache for the whole run, shared by the threads.
     let cache = analyzer::discharge::QueryCache::new();
-    let results: Vec<ProgramResult> = pool.install(|| {
-        jobs.par_iter()
-            .map(|j| {
-                let obj = &objects[j.obj];
-                let r = catch_unwind(AssertUnwindSafe(|| {
-                    let mut r = verify_program(obj, j.prog, &config);
-                    analyzer::verify::discharge_with(obj, j.prog, &mut r, smt, &cache);
-                    r
-                }))
-                .unwrap_or_else(|_| panicked(obj, j.prog));
-                if let Some(b) = &bar {
-                    b.inc(1);
-                }
-                r
-            })
-            .collect()
+    // Largest programs first, so the long ones do not end up last on one thread.
+    let size = |j: &Job| objects[j.obj].programs.get(j.prog).map_or(0, |p| p.insns.len());
+    let results: Vec<ProgramResult> = crate::schedule::largest_first(&pool, &jobs, size, |j| {
+        let obj = &objects[j.obj];
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            let mut r = verify_program(obj, j.prog, &config);
+            analyzer::verify::discharge_with(obj, j.prog, &mut r, smt, &cache);
+            r
+        }))
+        .unwrap_or_else(|_| panicked(obj, j.prog));
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+        r
     });
     if let Some(b) = bar {
         b.finish_and_clear();

@@ -9,6 +9,7 @@ mod cmd_prove;
 mod cmd_snapshot;
 mod cmd_soundness;
 mod cmd_verify;
+mod schedule;
 
 #[global_allocator]
 static ALLOC: analyzer::fixpoint::mem_budget::CountingAlloc = analyzer::fixpoint::mem_budget::CountingAlloc;
