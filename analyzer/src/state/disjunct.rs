@@ -7,7 +7,8 @@
 //! keeps its paths apart. Bounds: at most `MAX_CONSTANT_VARIANTS` members differ only
 //! in constants, at most `MAX_DISJUNCTS` in all; past them members are joined (sound,
 //! less precise). At a join point a state covered by a member is dropped, as the
-//! kernel prunes a path covered by one it has explored. Concretisation: the union of
+//! kernel prunes a path covered by one it has explored, and members covered by a new
+//! state are dropped. Concretisation: the union of
 //! the members' concretisations; the empty set is bottom. Each member's keys are
 //! cached next to it.
 
@@ -88,7 +89,8 @@ impl StateSet {
 
     /// Adds `s` under `key`: joined into the member with the same exact key; dropped
     /// when a member of its group (or with `subsume_any`, any member) covers it;
-    /// else a new member (the group joined into one past `MAX_CONSTANT_VARIANTS`).
+    /// else a new member (the group joined into one past `MAX_CONSTANT_VARIANTS`),
+    /// which with `subsume_any` replaces the members it covers.
     fn add_keyed(&mut self, s: AbsState, key: ShapeKey, subsume_any: bool) -> bool {
         if let Some(i) = self.keys.iter().position(|k| k.exact == key.exact) {
             let m = &mut self.states[i];
@@ -126,6 +128,21 @@ impl StateSet {
             let k = self.key(&acc);
             self.add_keyed(acc, k, false);
             return true;
+        }
+        if subsume_any {
+            // Members the new state covers are dropped: a path that carried one more
+            // spilled pointer or a longer packet range arrived first, the covering one
+            // after (the kernel keeps both; its later state is only checked against
+            // the earlier).
+            let mut i = 0;
+            while i < self.states.len() {
+                if self.states[i].leq(&s) {
+                    self.states.swap_remove(i);
+                    self.keys.swap_remove(i);
+                } else {
+                    i += 1;
+                }
+            }
         }
         self.states.push(s);
         self.keys.push(key);
@@ -358,10 +375,11 @@ mod tests {
         let mut at_join = StateSet::single(shorter.clone());
         assert!(!at_join.join_owned(StateSet::single(longer.clone())));
         assert_eq!(at_join.states.len(), 1);
-        // The other order keeps both (the new one is not covered).
+        // The other order: the new state covers the member, which is dropped.
         let mut at_join = StateSet::single(longer.clone());
         assert!(at_join.join_owned(StateSet::single(shorter.clone())));
-        assert_eq!(at_join.states.len(), 2);
+        assert_eq!(at_join.states.len(), 1);
+        assert_eq!(at_join.states[0].pkt_range(0), 54);
         // Moved into an empty set, the members are kept as they come.
         let mut two = StateSet::single(shorter);
         two.add(longer);
