@@ -6,7 +6,9 @@
 //!   sound at 64 bits (`bpfcheck prove-domains`).
 //! - [`scalar_ops`]: its `scalar.{mul,div,mod,sdiv,smod}` lines, composed
 //!   from the proved component lines.
+//! - [`scalar_shifts`]: its `scalar.{lsh,rsh,arsh}` lines, likewise.
 
 pub mod encode;
 pub mod prove_domains;
 mod scalar_ops;
+mod scalar_shifts;

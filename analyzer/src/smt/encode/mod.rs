@@ -14,6 +14,7 @@
 //!   the add/sub/and/or/xor transfer functions of `Scalar::binop`.
 //! - [`scalar_glue`]: the mul/div/mod/sdiv/smod cases of `Scalar::binop`
 //!   around their component results (given as terms).
+//! - [`scalar_shift_glue`]: the same for the lsh/rsh/arsh cases.
 //! - [`refine`]: `Scalar::branch_outcome` and `Scalar::refine`.
 //! - [`int_range`]: the interval `udiv`, `umod` and `mul` over the integers
 //!   (their Rust code computes in exact arithmetic), with the division and
@@ -30,6 +31,7 @@ pub mod range_shift;
 pub mod refine;
 pub mod scalar;
 pub mod scalar_glue;
+pub mod scalar_shift_glue;
 pub mod tnum;
 
 use z3::ast::{Ast, Bool, BV};

@@ -760,3 +760,118 @@ fn scalar_binop_glue_matches_rust() {
     let u = SymScalar::lit(&Scalar::unknown());
     assert!(binop_glue(BinOp::Add, BitWidth::W64, &u, &u, &lit(0, 64), &g, SyncMode::Exact).is_none());
 }
+
+/// `shift_amounts` of `alu.rs` (private there): the set of masked amounts.
+fn rust_shift_set(b: &Scalar, width: BitWidth) -> u64 {
+    let bits = if width == BitWidth::W64 { 64u64 } else { 32 };
+    let low = Tnum::new(b.var_off.value & (bits - 1), b.var_off.mask & (bits - 1));
+    let (lo, hi) = match width {
+        BitWidth::W64 => (b.umin, b.umax),
+        BitWidth::W32 => (b.u32_min as u64, b.u32_max as u64),
+    };
+    (0..bits)
+        .filter(|&s| low.contains_value(s) && !(hi < bits && (s < lo || s > hi)))
+        .fold(0, |set, s| set | (1 << s))
+}
+
+/// The shift components `Scalar::binop` computes (as in `alu.rs`), junk
+/// where the op does not read.
+fn rust_shift_given(op: BinOp, width: BitWidth, a: &Scalar, b: &Scalar, rng: &mut Rng) -> super::scalar_shift_glue::ShiftGiven {
+    use super::scalar_shift_glue::ShiftGiven;
+    let set = rust_shift_set(b, width);
+    let n = if width == BitWidth::W64 { 64 } else { 32 };
+    let mut g = ShiftGiven {
+        t: SymTnum::lit(rand_tnum(rng), 64),
+        u: SymRange::lit(rand_u64(rng), rand_u64(rng), n, false),
+        s: SymRange::lit(rand_u64(rng), rand_u64(rng), n, true),
+        u32r: SymRange::lit(rand_u64(rng), rand_u64(rng), 32, false),
+        s32r: SymRange::lit(rand_u64(rng), rand_u64(rng), 32, true),
+    };
+    if set == 0 {
+        return g;
+    }
+    let (lo, hi) = (set.trailing_zeros(), 63 - set.leading_zeros());
+    let ta = if width == BitWidth::W64 { a.var_off } else { a.var_off.subreg() };
+    let join = |f: &dyn Fn(u8) -> Tnum| {
+        (0..64u8).filter(|s| set >> s & 1 == 1).map(f).reduce(|x, y| x.union(y)).unwrap_or(Tnum::BOTTOM)
+    };
+    g.t = SymTnum::lit(
+        match op {
+            BinOp::Lsh => join(&|s| ta.lshift(s)),
+            BinOp::Rsh => join(&|s| ta.rshift(s)),
+            _ => join(&|s| ta.arshift(s, if width == BitWidth::W64 { 64 } else { 32 })),
+        },
+        64,
+    );
+    let r64 = |r: U64Range| SymRange::lit(r.min, r.max, 64, false);
+    let s64 = |r: S64Range| SymRange::lit(r.min as u64, r.max as u64, 64, true);
+    let r32 = |r: U32Range| SymRange::lit(r.min as u64, r.max as u64, 32, false);
+    let s32 = |r: S32Range| SymRange::lit(r.min as u32 as u64, r.max as u32 as u64, 32, true);
+    match (width, op) {
+        (BitWidth::W64, BinOp::Lsh) => {
+            g.u = r64(a.u64_range().shl_range(lo, hi));
+            g.s = s64(a.s64_range().shl_range(lo, hi));
+            g.u32r = r32(a.u32_range().shl_range(lo, hi));
+            g.s32r = s32(a.s32_range().shl_range(lo, hi));
+        }
+        (BitWidth::W64, BinOp::Rsh) => {
+            g.u = r64(a.u64_range().shr_range(lo, hi));
+            g.s = s64(a.s64_range().shr_range(lo, hi));
+        }
+        (BitWidth::W64, _) => g.s = s64(a.s64_range().sar_range(lo, hi)),
+        (BitWidth::W32, BinOp::Lsh) => {
+            g.u = r32(a.u32_range().shl_range(lo, hi));
+            g.s = s32(a.s32_range().shl_range(lo, hi));
+        }
+        (BitWidth::W32, BinOp::Rsh) => {
+            g.u = r32(a.u32_range().shr_range(lo, hi));
+            g.s = s32(a.s32_range().shr_range(lo, hi));
+        }
+        (BitWidth::W32, _) => g.s = s32(a.s32_range().sar_range(lo, hi)),
+    }
+    g
+}
+
+#[test]
+fn scalar_shift_glue_matches_rust() {
+    use super::scalar_shift_glue::{set_bounds, shift_glue, shift_set};
+    let mut rng = Rng::new(0x5417);
+    // amounts: constants (also >= 32, >= 64), small ranges, ranges crossing
+    // the width, amounts with unknown high bits, random
+    let amount = |rng: &mut Rng, i: u32| match i % 8 {
+        0 => Scalar::constant(rng.below(80)),
+        1 => Scalar::constant(32 + rng.below(32)),
+        2 => {
+            let lo = rng.below(70);
+            Scalar::from_urange(lo, lo + rng.below(12))
+        }
+        3 => Scalar::from_tnum(Tnum::new(rng.below(64), 0xffff_ffff_0000_0000)),
+        4 => Scalar::from_tnum(Tnum::new(0, 0x21)),
+        5 => Scalar::from_urange(rng.below(31), 31 + rng.below(3)),
+        _ => rand_scalar(rng),
+    };
+    for i in 0..60u32 {
+        let a = if i % 6 == 0 { Scalar::constant(rand_u64(&mut rng)) } else { rand_scalar(&mut rng) };
+        let b = amount(&mut rng, i);
+        let (sa, sb) = (SymScalar::lit(&a), SymScalar::lit(&b));
+        for w in [BitWidth::W64, BitWidth::W32] {
+            let set = rust_shift_set(&b, w);
+            assert_eq!(value_of(&shift_set(&sb, w)), Some(set), "{i}: set of {b:?} {w:?}");
+            if set != 0 {
+                let (lo, hi) = set_bounds(&lit(set, 64));
+                assert_eq!(value_of(&lo), Some(u64::from(set.trailing_zeros())));
+                assert_eq!(value_of(&hi), Some(u64::from(63 - set.leading_zeros())));
+            }
+            for op in [BinOp::Lsh, BinOp::Rsh, BinOp::Arsh] {
+                let g = rust_shift_given(op, w, &a, &b, &mut rng);
+                let folded = concrete::binop(op, w, &sa.var_off.value, &sb.var_off.value);
+                let enc = shift_glue(op, w, &sa, &sb, &folded, &g, SyncMode::Exact).expect("encoded");
+                assert_eq!(
+                    eval_scalar(&enc),
+                    Scalar::binop(op, w, &a, &b),
+                    "{i}: {op:?} {w:?} {a:?} {b:?}"
+                );
+            }
+        }
+    }
+}
