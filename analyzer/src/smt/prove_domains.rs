@@ -551,9 +551,14 @@ pub fn operation_names() -> Vec<String> {
 /// contains `filter`, with `scalar.sync` first when one of them needs it and
 /// the lines each assumes ([`Obligation::lemmas`]) before it.
 fn plan(filter: Option<&str>) -> Vec<Obligation> {
+    plan_where(|n| filter.is_none_or(|f| n.contains(f)))
+}
+
+/// [`plan`] for the obligations whose name satisfies `pick`.
+fn plan_where(pick: impl Fn(&str) -> bool) -> Vec<Obligation> {
     let mut todo: Vec<Obligation> = obligations()
         .into_iter()
-        .filter(|o| filter.is_none_or(|f| o.name().contains(f)))
+        .filter(|o| pick(&o.name()))
         .collect();
     // results that rely on the sync lemma come with it
     if todo.iter().any(|o| o.needs_sync()) && !todo.contains(&Obligation::Sync) {
@@ -576,7 +581,19 @@ pub(crate) fn planned_names(filter: Option<&str>) -> Vec<String> {
 /// Prove every operation whose name contains `filter` (all when `None`),
 /// giving Z3 `timeout_ms` per operation; obligations run in parallel.
 pub fn prove_all(filter: Option<&str>, timeout_ms: u32) -> Vec<ProofResult> {
-    let todo: Vec<(String, Obligation)> = plan(filter).into_iter().map(|o| (o.name(), o)).collect();
+    prove_plan(plan(filter), timeout_ms)
+}
+
+/// Prove exactly the operations named in `names` (with the lines they
+/// assume, as [`prove_all`] does), in one parallel run: `scalar.sync` and
+/// shared lemmas are proved once.
+pub fn prove_named(names: &[&str], timeout_ms: u32) -> Vec<ProofResult> {
+    prove_plan(plan_where(|n| names.contains(&n)), timeout_ms)
+}
+
+/// Run the obligations of a plan and settle those that assume others.
+fn prove_plan(plan: Vec<Obligation>, timeout_ms: u32) -> Vec<ProofResult> {
+    let todo: Vec<(String, Obligation)> = plan.into_iter().map(|o| (o.name(), o)).collect();
     let mut results: Vec<(Obligation, ProofResult)> = todo
         .into_par_iter()
         .map(|(op, o)| {
