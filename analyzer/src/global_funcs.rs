@@ -57,7 +57,7 @@ pub fn global_functions(obj: &Object, prog: &Program) -> Vec<GlobalFunc> {
     if prog.functions.iter().all(|(start, _)| *start == 0) {
         return Vec::new();
     }
-    let Some(btf) = obj.btf.as_deref().and_then(|b| Btf::parse(b).ok()) else { return Vec::new() };
+    let Some(btf) = obj.parsed_btf() else { return Vec::new() };
     prog.functions
         .iter()
         .filter(|(start, _)| *start != 0)

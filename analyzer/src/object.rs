@@ -24,6 +24,18 @@ pub struct Object {
     /// Raw `.BTF` section bytes, for loading into the kernel.
     #[serde(skip)]
     pub btf: Option<Vec<u8>>,
+    /// `btf` parsed, on first use (`Object::parsed_btf`), shared by the object's programs.
+    #[serde(skip)]
+    pub parsed_btf: std::sync::OnceLock<Option<std::sync::Arc<crate::elf::btf::Btf>>>,
+}
+
+impl Object {
+    /// The object's BTF, parsed once (None without BTF or when it does not parse).
+    pub fn parsed_btf(&self) -> Option<&crate::elf::btf::Btf> {
+        self.parsed_btf
+            .get_or_init(|| self.btf.as_deref().and_then(|b| crate::elf::btf::Btf::parse(b).ok()).map(std::sync::Arc::new))
+            .as_deref()
+    }
 }
 
 /// Where a map was defined.
@@ -112,5 +124,27 @@ impl Program {
             Err(0) => None,
             Err(i) => Some(&self.line_info[i - 1]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(path: &str) -> Object {
+        crate::elf::load_object(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn parsed_btf_is_parsed_once_and_shared() {
+        let obj = object(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/calls/global_func_null_checked.o"));
+        let a = obj.parsed_btf().expect("the object has BTF") as *const _;
+        let b = obj.parsed_btf().expect("still") as *const _;
+        assert_eq!(a, b, "the second call returns the cached parse");
+        assert!(obj.parsed_btf().is_some_and(|btf| btf.len() > 0 && btf.find_func("global_func_null_checked").is_some()));
+        let mut no_btf = obj.clone();
+        no_btf.btf = None;
+        no_btf.parsed_btf = Default::default();
+        assert!(no_btf.parsed_btf().is_none());
     }
 }

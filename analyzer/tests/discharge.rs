@@ -127,6 +127,7 @@ fn xdp_object(text: &str) -> Object {
             line_info: Vec::new(),
         }],
         btf: None,
+        parsed_btf: Default::default(),
     }
 }
 

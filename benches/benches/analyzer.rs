@@ -69,6 +69,7 @@ fn one_program(insns: Vec<RawInsn>, maps: Vec<MapDef>, prog_type: ProgType) -> O
             line_info: Vec::new(),
         }],
         btf: None,
+        parsed_btf: Default::default(),
     }
 }
 

@@ -144,6 +144,7 @@ pub fn generate(shape: Shape, insns: usize) -> Result<Object, ParseError> {
             line_info: Vec::new(),
         }],
         btf: None,
+        parsed_btf: Default::default(),
     })
 }
 

@@ -239,7 +239,7 @@ mod tests {
             functions: Vec::new(),
             line_info: Vec::new(),
         };
-        let o = Object { path: "/nonexistent.o".into(), license: None, kern_version: None, maps: Vec::new(), programs: Vec::new(), btf: None };
+        let o = Object { path: "/nonexistent.o".into(), license: None, kern_version: None, maps: Vec::new(), programs: Vec::new(), btf: None, parsed_btf: Default::default() };
         (o, p)
     }
 

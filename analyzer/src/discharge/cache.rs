@@ -109,6 +109,7 @@ mod tests {
                 line_info: Vec::new(),
             }],
             btf: None,
+            parsed_btf: Default::default(),
         }
     }
 

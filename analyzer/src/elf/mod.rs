@@ -168,6 +168,7 @@ pub fn load_object_bytes(path_label: &str, bytes: &[u8]) -> Result<Object, LoadE
         maps: maps.maps,
         programs,
         btf: btf_bytes.map(|b| mark_hidden_functions_static(b, btf.as_ref(), &elf)),
+        parsed_btf: Default::default(),
     })
 }
 

@@ -42,6 +42,7 @@ pub fn object_for_generated(gp: &GeneratedProgram, name: &str) -> Object {
             line_info: Vec::new(),
         }],
         btf: None,
+        parsed_btf: Default::default(),
     }
 }
 

@@ -120,6 +120,7 @@ pub fn object(name: &str, prog_type: ProgType, insns: Vec<RawInsn>, maps: Vec<Ma
             line_info: vec![],
         }],
         btf: None,
+        parsed_btf: Default::default(),
     }
 }
 
