@@ -107,11 +107,15 @@ fn transfer(insn: &Insn, out: Relevant, exit_value_matters: bool) -> Relevant {
         Insn::Exit if !exit_value_matters => r.regs = 0,
         // Everything else: every register it reads is relevant (jumps, calls, exit,
         // atomics, legacy packet loads), every register it writes is redefined.
-        Insn::Call(CallTarget::Helper(_)) | Insn::Call(_) | Insn::Exit | Insn::Jmp { .. } | Insn::Atomic { .. } => {
-            let (u, d) = uses_defs(insn);
-            r.regs = (r.regs & !d) | u;
-        }
-        Insn::LdAbs { .. } | Insn::LdInd { .. } | Insn::LdImm64 { .. } | Insn::Ja { .. } | Insn::LdImm64Tail => {
+        Insn::Call(_)
+        | Insn::Exit
+        | Insn::Jmp { .. }
+        | Insn::Atomic { .. }
+        | Insn::LdAbs { .. }
+        | Insn::LdInd { .. }
+        | Insn::LdImm64 { .. }
+        | Insn::Ja { .. }
+        | Insn::LdImm64Tail => {
             let (u, d) = uses_defs(insn);
             r.regs = (r.regs & !d) | u;
         }
