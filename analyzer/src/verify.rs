@@ -581,8 +581,10 @@ fn verify_linked(
             let left = t.saturating_sub(start.elapsed());
             tconfig.query_timeout = tconfig.query_timeout.min(left.max(Duration::from_millis(10)));
         }
+        let all_loops = cfg.loops();
+        let nest = crate::termination::abstract_unroll::LoopNest::new(&cfg, &all_loops);
         let unroll = |lp: &crate::cfg::Loop| {
-            crate::termination::abstract_unroll::head_visits(&analysis, &cfg, lp, &|n| fix.exit_of(n).cloned())
+            crate::termination::abstract_unroll::head_visits(&analysis, &cfg, &nest, lp, &|n| fix.exit_of(n).cloned())
         };
         let loops = crate::termination::check_loops_with(&insns, &cfg, &|n| fix.entry_of(n).cloned(), Some(&unroll), &tconfig);
         if config.timeout.is_some_and(|t| start.elapsed() > t) {

@@ -1,16 +1,19 @@
-//! Loop bounds without Z3: run an innermost loop iteration by iteration with the
-//! analysis's own transfer functions, as the kernel does, until no state comes back to
-//! the head.
+//! Loop bounds without Z3: run a loop iteration by iteration with the analysis's own
+//! transfer functions, as the kernel does, until no state comes back to the head.
 //!
 //! The head's first state is the join of the fixpoint's states on the edges entering the
-//! loop (and the entry state when the head is the program's first block); each pass runs the body blocks once in the loop's topological order (an innermost
-//! WTO component without its back edges is acyclic) and joins what the back edges carry
-//! into the next head state, with no widening. Every concrete execution's k-th arrival at
-//! the head is in the k-th head state (the transfers over-approximate and every path is
-//! joined), so when the head state becomes bottom after `n` passes no execution runs the
-//! loop's head more than `n` times per entry: the loop is `Bounded { iterations: n }`.
-//! Loops with inner loops, with a second entry (a body block entered from outside), or
-//! not finished within the pass or block-visit limits give `None` (the Z3 search then
+//! loop (and the entry state when the head is the program's first block); each pass runs
+//! the body blocks once in WTO order (a WTO component without its back edges and with its
+//! nested components contracted is acyclic) and joins what the back edges carry into the
+//! next head state, with no widening. Every concrete execution's k-th arrival at the head
+//! is in the k-th head state (the transfers over-approximate and every path is joined),
+//! so when the head state becomes bottom after `n` passes no execution runs the loop's
+//! head more than `n` times per entry: the loop is `Bounded { iterations: n }`.
+//! A loop with nested loops runs each of them to its end inside every pass (a nested
+//! block's exit states joined over the nested loop's passes feed the rest of the pass),
+//! so the outer bound holds per pass too. Loops with a second entry (a body block, or a
+//! nested loop's body block, entered from outside), or not finished within the pass or
+//! block-visit limits (counted over the nesting) give `None` (the Z3 search then
 //! decides). Cheap where it applies (small constant-bounded loops: microseconds, where a
 //! ranking search costs tens of milliseconds of Z3).
 
@@ -21,43 +24,73 @@ use lattices::Lattice;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Passes tried before giving up.
 pub const MAX_PASSES: u64 = 4096;
 /// Block visits (over all passes) tried before giving up.
 pub const MAX_BLOCK_VISITS: u64 = 100_000;
 
-/// The most times the head of innermost loop `lp` runs per entry, if the unrolling ends
-/// within the limits. `exit_of` gives the fixpoint's state at the exit of a block.
-pub fn head_visits<A>(analysis: &A, cfg: &Cfg, lp: &Loop, exit_of: &dyn Fn(NodeIndex) -> Option<StateSet>) -> Option<u64>
+/// The loops of a CFG with what the unrolling needs, computed once per program: each
+/// block's position in the WTO order and each loop's directly nested loops.
+pub struct LoopNest<'l> {
+    loops: &'l [Loop],
+    /// WTO position by node index (`usize::MAX`: unreachable).
+    pos: Vec<usize>,
+    /// Indices into `loops` of the loops nested directly in the loop with this head.
+    children: HashMap<NodeIndex, Vec<usize>>,
+}
+
+impl<'l> LoopNest<'l> {
+    pub fn new(cfg: &Cfg, loops: &'l [Loop]) -> LoopNest<'l> {
+        let mut pos = vec![usize::MAX; cfg.graph.node_count()];
+        for (i, n) in cfg.wto.order().iter().enumerate() {
+            if let Some(p) = pos.get_mut(n.index()) {
+                *p = i;
+            }
+        }
+        // The loops containing each block; a loop's parent is the one among those of its
+        // head that is one level out.
+        let mut containing: HashMap<NodeIndex, Vec<usize>> = HashMap::new();
+        for (li, l) in loops.iter().enumerate() {
+            for n in &l.nodes {
+                containing.entry(*n).or_default().push(li);
+            }
+        }
+        let mut children: HashMap<NodeIndex, Vec<usize>> = HashMap::new();
+        for (li, l) in loops.iter().enumerate() {
+            let parent = containing
+                .get(&l.head)
+                .into_iter()
+                .flatten()
+                .find(|&&pi| loops[pi].depth + 1 == l.depth && loops[pi].head != l.head);
+            if let Some(&pi) = parent {
+                children.entry(loops[pi].head).or_default().push(li);
+            }
+        }
+        LoopNest { loops, pos, children }
+    }
+}
+
+/// The most times the head of loop `lp` runs per entry, if the unrolling ends within
+/// the limits. `exit_of` gives the fixpoint's state at the exit of a block; `nest` gives
+/// the loops nested in `lp`.
+pub fn head_visits<A>(
+    analysis: &A,
+    cfg: &Cfg,
+    nest: &LoopNest<'_>,
+    lp: &Loop,
+    exit_of: &dyn Fn(NodeIndex) -> Option<StateSet>,
+) -> Option<u64>
 where
     A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
 {
     let g = &cfg.graph;
-    let inside: HashMap<NodeIndex, usize> = lp.nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    // The body in WTO order (head first), which is topological for an innermost loop.
-    let order: Vec<NodeIndex> = cfg.wto.order().iter().copied().filter(|n| inside.contains_key(n)).collect();
-    if order.first() != Some(&lp.head) || order.len() != lp.nodes.len() {
-        return None;
-    }
-    let position: HashMap<NodeIndex, usize> = order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    // Edges into the body: only the head may be entered from outside, and inside the
-    // body every edge goes forward except those into the head (else an inner cycle).
-    for n in &order {
-        for e in g.edges_directed(*n, Direction::Incoming) {
-            let p = e.source();
-            match position.get(&p) {
-                None if *n != lp.head => return None,
-                Some(pi) if *n != lp.head && position.get(n).is_none_or(|pn| pi >= pn) => return None,
-                _ => {}
-            }
-        }
-    }
+    let inside: HashSet<NodeIndex> = lp.nodes.iter().copied().collect();
     // The program's entry block starts with the entry state (no edge carries it).
     let mut head = if lp.head == cfg.entry { analysis.entry_state() } else { StateSet::bottom() };
     for e in g.edges_directed(lp.head, Direction::Incoming) {
-        if inside.contains_key(&e.source()) {
+        if inside.contains(&e.source()) {
             continue;
         }
         let Some(x) = exit_of(e.source()) else { continue };
@@ -67,49 +100,153 @@ where
         analysis.join_into(&mut head, analysis.transfer_edge(e.weight(), e.source(), lp.head, &x));
     }
     let mut visits = 0u64;
+    run_loop(analysis, cfg, nest, lp, head, &mut visits).map(|r| r.passes)
+}
+
+/// What running one loop to its end gave: the passes, and each block's exit state
+/// joined over all passes (what leaves the loop from it, at any pass).
+struct LoopRun {
+    passes: u64,
+    outs: HashMap<NodeIndex, StateSet>,
+}
+
+/// Runs loop `lp` pass by pass from head state `head` until no state returns to the
+/// head. Nested loops are run to their end inside each pass (their blocks' exits over
+/// all their passes feed the rest of the pass). None when the body is not of that
+/// shape (a second entry into the loop or into a nested loop, a backward edge that is
+/// not a back edge of the loop or of a nested loop) or a limit is reached.
+fn run_loop<A>(analysis: &A, cfg: &Cfg, nest: &LoopNest<'_>, lp: &Loop, mut head: StateSet, visits: &mut u64) -> Option<LoopRun>
+where
+    A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
+{
+    let g = &cfg.graph;
+    let inside: HashSet<NodeIndex> = lp.nodes.iter().copied().collect();
+    // The body in WTO order (head first): nested components are contiguous in it.
+    let wto_pos = |n: &NodeIndex| nest.pos.get(n.index()).copied().unwrap_or(usize::MAX);
+    if lp.nodes.iter().any(|n| wto_pos(n) == usize::MAX) {
+        return None;
+    }
+    let mut order: Vec<NodeIndex> = lp.nodes.clone();
+    order.sort_by_key(wto_pos);
+    order.dedup();
+    if order.first() != Some(&lp.head) || order.len() != lp.nodes.len() {
+        return None;
+    }
+    let position: HashMap<NodeIndex, usize> = order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    // The loops nested directly in `lp`, and which of them each body block belongs to.
+    let children: Vec<&Loop> =
+        nest.children.get(&lp.head).into_iter().flatten().filter_map(|&li| nest.loops.get(li)).collect();
+    let mut child_of: HashMap<NodeIndex, usize> = HashMap::new();
+    for (ci, c) in children.iter().enumerate() {
+        for n in &c.nodes {
+            if !inside.contains(n) {
+                return None;
+            }
+            child_of.insert(*n, ci);
+        }
+    }
+    // Shape: only the head is entered from outside; an edge into a nested loop from
+    // outside it goes to its head; every other edge goes forward in the order.
+    for n in &order {
+        for e in g.edges_directed(*n, Direction::Incoming) {
+            let p = e.source();
+            let Some(&pi) = position.get(&p) else {
+                if *n != lp.head {
+                    return None;
+                }
+                continue;
+            };
+            if *n == lp.head {
+                continue;
+            }
+            let same_child = matches!((child_of.get(&p), child_of.get(n)), (Some(a), Some(b)) if a == b);
+            if same_child {
+                continue;
+            }
+            if let Some(&ci) = child_of.get(n) {
+                if children[ci].head != *n {
+                    return None;
+                }
+            }
+            if position.get(n).is_none_or(|pn| pi >= *pn) {
+                return None;
+            }
+        }
+    }
     let mut passes = 0u64;
-    let mut out: Vec<StateSet> = vec![StateSet::bottom(); order.len()];
+    let mut total: HashMap<NodeIndex, StateSet> = HashMap::new();
     while !head.is_bottom() {
         passes += 1;
         if passes > MAX_PASSES {
             return None;
         }
+        let mut out: HashMap<NodeIndex, StateSet> = HashMap::new();
         let mut next_head = StateSet::bottom();
         for (i, n) in order.iter().enumerate() {
+            // Input: the head's state, or what this pass's earlier blocks send here.
             let input = if i == 0 {
                 std::mem::take(&mut head)
             } else {
+                match child_of.get(n) {
+                    Some(&ci) if children[ci].head != *n => continue, // run with its loop
+                    _ => {}
+                }
                 let mut acc = StateSet::bottom();
                 for e in g.edges_directed(*n, Direction::Incoming) {
-                    let Some(&pi) = position.get(&e.source()) else { continue };
-                    if out[pi].is_bottom() {
+                    let p = e.source();
+                    if child_of.get(n).is_some() && child_of.get(&p) == child_of.get(n) {
+                        continue; // the nested loop's own back edges
+                    }
+                    let Some(x) = out.get(&p) else { continue };
+                    if x.is_bottom() {
                         continue;
                     }
-                    analysis.join_into(&mut acc, analysis.transfer_edge(e.weight(), e.source(), *n, &out[pi]));
+                    analysis.join_into(&mut acc, analysis.transfer_edge(e.weight(), p, *n, x));
                 }
                 acc
             };
-            out[i] = if input.is_bottom() {
-                StateSet::bottom()
-            } else {
-                visits += 1;
-                if visits > MAX_BLOCK_VISITS {
-                    return None;
-                }
-                analysis.transfer_node_from(*n, &g[*n], &input)
-            };
-            if out[i].is_bottom() {
+            if input.is_bottom() {
                 continue;
             }
-            for e in g.edges_directed(*n, Direction::Outgoing) {
-                if e.target() == lp.head {
-                    analysis.join_into(&mut next_head, analysis.transfer_edge(e.weight(), *n, lp.head, &out[i]));
+            let ran: Vec<NodeIndex> = match child_of.get(n) {
+                Some(&ci) if i != 0 => {
+                    let run = run_loop(analysis, cfg, nest, children[ci], input, visits)?;
+                    let nodes = children[ci].nodes.clone();
+                    out.extend(run.outs);
+                    nodes
+                }
+                _ => {
+                    *visits += 1;
+                    if *visits > MAX_BLOCK_VISITS {
+                        return None;
+                    }
+                    out.insert(*n, analysis.transfer_node_from(*n, &g[*n], &input));
+                    vec![*n]
+                }
+            };
+            for m in ran {
+                let Some(x) = out.get(&m) else { continue };
+                if x.is_bottom() {
+                    continue;
+                }
+                for e in g.edges_directed(m, Direction::Outgoing) {
+                    if e.target() == lp.head {
+                        analysis.join_into(&mut next_head, analysis.transfer_edge(e.weight(), m, lp.head, x));
+                    }
+                }
+            }
+        }
+        for (n, x) in out {
+            match total.get_mut(&n) {
+                Some(t) => analysis.join_into(t, x),
+                None => {
+                    total.insert(n, x);
                 }
             }
         }
         head = next_head;
     }
-    Some(passes)
+    Some(LoopRun { passes, outs: total })
 }
 
 #[cfg(test)]
@@ -132,6 +269,39 @@ mod tests {
         let (v, loops) = loops_of("r0 = 0\nr1 = 0\nr0 += r1\nr1 += 1\nif r1 < 16 goto pc-3\nexit\n");
         assert_eq!(v, Verdict::Accepted);
         assert_eq!(loops, vec!["loop at insn 2-4: at most 16 iterations".to_string()]);
+    }
+
+    #[test]
+    fn nested_loops_are_unrolled_without_z3() {
+        // for i < 4 { for j < 3 { r0++ } }: the outer loop runs the inner one to its end
+        // in each pass.
+        let text = "r0 = 0\nr1 = 0\nr2 = 0\nr0 += 1\nr2 += 1\nif r2 < 3 goto pc-3\nr1 += 1\nif r1 < 4 goto pc-6\nexit\n";
+        let (v, mut loops) = loops_of(text);
+        assert_eq!(v, Verdict::Accepted);
+        loops.sort();
+        assert_eq!(
+            loops,
+            vec!["loop at insn 2-7: at most 4 iterations".to_string(), "loop at insn 3-5: at most 3 iterations".to_string()]
+        );
+        // The inner bound depends on the outer counter (j < i): still exact per pass.
+        let text = "r0 = 0\nr1 = 1\nr2 = 0\nr0 += 1\nr2 += 1\nif r2 < r1 goto pc-3\nr1 += 1\nif r1 < 5 goto pc-6\nexit\n";
+        let (v, mut loops) = loops_of(text);
+        assert_eq!(v, Verdict::Accepted);
+        loops.sort();
+        assert_eq!(
+            loops,
+            vec!["loop at insn 2-7: at most 4 iterations".to_string(), "loop at insn 3-5: at most 4 iterations".to_string()]
+        );
+    }
+
+    #[test]
+    fn nested_loop_that_never_ends_leaves_the_outer_loop_to_z3() {
+        // The inner loop spins on a random value: its unrolling does not end, so neither
+        // does the outer one's; Z3 decides both (the inner has no bound: rejected).
+        let text = "r6 = 0\ncall bpf_get_prandom_u32#7\nif r0 != 0x0 goto pc-2\nr6 += 1\nif r6 < 3 goto pc-5\nr0 = 0\nexit\n";
+        let (v, loops) = loops_of(text);
+        assert_eq!(v, Verdict::Rejected, "{loops:?}");
+        assert!(!loops.iter().any(|l| l.contains("insn 1-4: at most 3 iterations")), "{loops:?}");
     }
 
     #[test]

@@ -161,8 +161,9 @@ pub fn check_loops(
     check_loops_with(insns, cfg, head_invariant, None, config)
 }
 
-/// [`check_loops`], trying first for each innermost loop `abstract_bound` (the analysis's
-/// own unrolling, [`abstract_unroll::head_visits`]): a bound found there needs no Z3.
+/// [`check_loops`], trying first for each loop `abstract_bound` (the analysis's own
+/// unrolling, [`abstract_unroll::head_visits`], nested loops run to their end inside each
+/// pass): a bound found there needs no Z3.
 pub fn check_loops_with(
     insns: &[Insn],
     cfg: &Cfg,
@@ -171,19 +172,23 @@ pub fn check_loops_with(
     config: &TerminationConfig,
 ) -> Vec<LoopResult> {
     let loops = cfg.loops();
+    let callback_heads: HashSet<NodeIndex> =
+        loops.iter().filter(|l| is_callback_loop(insns, cfg, l)).map(|l| l.head).collect();
     let timeout_ms = config.query_timeout.as_millis().clamp(1, u32::MAX as u128) as u32;
     loops
         .iter()
         .map(|lp| {
             let start = Instant::now();
-            let inner: Vec<&Loop> = direct_children(&loops, lp);
+            // Nested loops are unrolled inside each pass, unless one of them is a
+            // callback loop (bounded by the helper, not by its body).
+            let nested_callback = lp.nodes.iter().any(|n| *n != lp.head && callback_heads.contains(n));
             let unrolled = match abstract_bound {
-                Some(f) if inner.is_empty() && !is_callback_loop(insns, cfg, lp) => f(lp),
+                Some(f) if !nested_callback && !is_callback_loop(insns, cfg, lp) => f(lp),
                 _ => None,
             };
             let (outcome, method, ranking) = match unrolled {
                 Some(n) => (LoopOutcome::Bounded { iterations: n }, "abstract-unrolling", None),
-                None => check_one(insns, cfg, lp, &inner, head_invariant, config, timeout_ms),
+                None => check_one(insns, cfg, lp, &direct_children(&loops, lp), head_invariant, config, timeout_ms),
             };
             LoopResult {
                 head: lp.head,
