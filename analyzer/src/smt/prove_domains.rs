@@ -684,6 +684,10 @@ pub(crate) enum Logic {
     Som,
     /// Z3's default solver (integers, uninterpreted functions).
     Default,
+    /// Bit-vectors, like `Bv`, but not assumed by the later cases: a step
+    /// whose conclusion the later cases restate in their own (smaller)
+    /// `pre`, so that they need not carry this case's assumptions.
+    BvStep,
     /// Z3's default solver, for a lemma about exact operations over fresh
     /// variables: used only through explicit instances (with the operation
     /// uninterpreted), so not assumed by the later cases (its nonlinear
@@ -774,7 +778,7 @@ pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
                     .and_then(&Tactic::new("smt"))
                     .solver()
             }
-            Logic::Bv => Solver::new_for_logic("QF_BV").unwrap_or_default(),
+            Logic::Bv | Logic::BvStep => Solver::new_for_logic("QF_BV").unwrap_or_default(),
             Logic::Default | Logic::Lemma => Solver::new(),
         };
         let mut p = Params::new();
@@ -796,7 +800,7 @@ pub(crate) fn solve(q: Query, timeout_ms: u32) -> Outcome {
             );
         }
         match res {
-            SatResult::Unsat if case.logic == Logic::Lemma => {}
+            SatResult::Unsat if matches!(case.logic, Logic::Lemma | Logic::BvStep) => {}
             SatResult::Unsat => proven.push(case.pre.implies(&case.goal)),
             SatResult::Unknown => gave_up = true,
             SatResult::Sat => {

@@ -91,33 +91,139 @@ pub fn set_bounds(set: &BV) -> (BV, BV) {
     (lo, hi)
 }
 
-/// The `lo == hi >= 32` refinement of `<<` at W64 (`k = lo`): `u`
-/// intersected with the low `64 - k` bits of the `u32` range shifted by
-/// `k`, `s` with the sign-extended low `64 - k` bits of the `s32` range
-/// shifted by `k`; one case per constant `k`.
-fn lsh_exact(a: &SymScalar, k: &BV, u: &SymRange, s: &SymRange) -> (SymRange, SymRange) {
-    let (mut ru, mut rs) = (u.clone(), s.clone());
-    for kc in 32..64u32 {
-        let sh = lit(u64::from(kc), 64);
-        let lowu = a.u32_range().truncate(64 - kc);
-        let eu = SymRange {
-            min: zext64(&lowu.min).bvshl(&sh),
-            max: zext64(&lowu.max).bvshl(&sh),
+/// `truncate(kk)` of a 32-bit unsigned range for a symbolic `kk` in
+/// `1..=32` (32: the identity), as `SymRange::truncate` for a constant.
+fn truncate_sym(r: &SymRange, kk: &BV) -> SymRange {
+    let m = lit(1, 32).bvshl(kk).bvsub(lit(1, 32));
+    let same = r.min.bvlshr(kk).eq(r.max.bvlshr(kk));
+    let t = SymRange::ite(
+        &same,
+        &SymRange {
+            min: r.min.bvand(&m),
+            max: r.max.bvand(&m),
             signed: false,
-        };
-        let eu = eu.new_checked(eu.min.clone(), eu.max.clone());
-        let lows = a.s32_range().sext(64 - kc);
-        let es = SymRange {
-            min: sext64(&lows.min).bvshl(&sh),
-            max: sext64(&lows.max).bvshl(&sh),
+        },
+        &SymRange {
+            min: lit(0, 32),
+            max: m.clone(),
+            signed: false,
+        },
+    );
+    SymRange::ite(&r.is_empty(), &SymRange::empty(32, false), &t)
+}
+
+/// `sext(kk)` of a 32-bit signed range for a symbolic `kk` in `1..=32`
+/// (32: the identity), as `SymRange::sext` for a constant.
+fn sext_sym(r: &SymRange, kk: &BV) -> SymRange {
+    let empty = SymRange::empty(32, true);
+    let low = truncate_sym(&r.flip_sign(), kk);
+    let half = lit(1, 32).bvshl(kk.bvsub(lit(1, 32)));
+    let straddles = Bool::and(&[low.min.bvult(&half), low.max.bvuge(&half)]);
+    let up = lit(32, 32).bvsub(kk);
+    let sx = |v: &BV| v.bvshl(&up).bvashr(&up);
+    let t = SymRange::ite(
+        &straddles,
+        &SymRange {
+            min: half.bvneg(),
+            max: half.bvsub(lit(1, 32)),
             signed: true,
-        };
-        let es = es.new_checked(es.min.clone(), es.max.clone());
-        let here = k.eq(&sh);
-        ru = SymRange::ite(&here, &u.intersect(&eu), &ru);
-        rs = SymRange::ite(&here, &s.intersect(&es), &rs);
+        },
+        &SymRange {
+            min: sx(&low.min),
+            max: sx(&low.max),
+            signed: true,
+        },
+    );
+    let t = SymRange::ite(&kk.eq(lit(32, 32)), r, &t);
+    SymRange::ite(&r.is_empty(), &empty, &t)
+}
+
+/// The `lo == hi >= 32` refinement of `<<` at W64 (`k = lo`, 64 bits):
+/// `u` intersected with the low `64 - k` bits of the `u32` range shifted
+/// by `k`, `s` with the sign-extended low `64 - k` bits of the `s32` range
+/// shifted by `k` (`k` symbolic: one shifter instead of a case per `k`).
+fn lsh_exact(a: &SymScalar, k: &BV, u: &SymRange, s: &SymRange) -> (SymRange, SymRange) {
+    let kk = lit(64, 64).bvsub(k).extract(31, 0);
+    let lowu = truncate_sym(&a.u32_range(), &kk);
+    let eu = SymRange {
+        min: zext64(&lowu.min).bvshl(k),
+        max: zext64(&lowu.max).bvshl(k),
+        signed: false,
+    };
+    let eu = eu.new_checked(eu.min.clone(), eu.max.clone());
+    let lows = sext_sym(&a.s32_range(), &kk);
+    let es = SymRange {
+        min: sext64(&lows.min).bvshl(k),
+        max: sext64(&lows.max).bvshl(k),
+        signed: true,
+    };
+    let es = es.new_checked(es.min.clone(), es.max.clone());
+    (u.intersect(&eu), s.intersect(&es))
+}
+
+/// The components `binop` builds the result of a shift from, before the
+/// product (W64) or `zext_parts` (W32, whose `u32r`/`s32r` are unused).
+#[derive(Clone, Debug)]
+pub struct ShiftParts {
+    /// The tnum (W32: its subreg is taken).
+    pub t: SymTnum,
+    /// The unsigned range at the op's width.
+    pub u: SymRange,
+    /// The signed range at the op's width.
+    pub s: SymRange,
+    /// W64: the `u32` range.
+    pub u32r: SymRange,
+    /// W64: the `s32` range.
+    pub s32r: SymRange,
+}
+
+/// The [`ShiftParts`] of `op` at `width` for the amounts `set` (non-empty).
+pub fn shift_parts(
+    op: BinOp,
+    width: BitWidth,
+    a: &SymScalar,
+    set: &BV,
+    g: &ShiftGiven,
+) -> ShiftParts {
+    let (lo, hi) = set_bounds(set);
+    let full32 = (SymRange::full(32, false), SymRange::full(32, true));
+    let (u, s, u32r, s32r) = match (width, op) {
+        (BitWidth::W64, BinOp::Lsh) => {
+            let zero32 = (
+                SymRange::lit(0, 0, 32, false),
+                SymRange::lit(0, 0, 32, true),
+            );
+            let c32 = lit(32, 64);
+            let below = hi.bvult(&c32);
+            let above = lo.bvuge(&c32);
+            let u32r = SymRange::ite(
+                &below,
+                &g.u32r,
+                &SymRange::ite(&above, &zero32.0, &full32.0),
+            );
+            let s32r = SymRange::ite(
+                &below,
+                &g.s32r,
+                &SymRange::ite(&above, &zero32.1, &full32.1),
+            );
+            let special = Bool::and(&[lo.eq(&hi), lo.bvuge(&c32)]);
+            let (eu, es) = lsh_exact(a, &lo, &g.u, &g.s);
+            let u = SymRange::ite(&special, &eu, &g.u);
+            let s = SymRange::ite(&special, &es, &g.s);
+            (u, s, u32r, s32r)
+        }
+        (BitWidth::W64, BinOp::Rsh) => (g.u.clone(), g.s.clone(), full32.0, full32.1),
+        (BitWidth::W64, _) => (g.s.flip_sign(), g.s.clone(), full32.0, full32.1),
+        (BitWidth::W32, BinOp::Arsh) => (g.s.flip_sign(), g.s.clone(), full32.0, full32.1),
+        (BitWidth::W32, _) => (g.u.clone(), g.s.clone(), full32.0, full32.1),
+    };
+    ShiftParts {
+        t: g.t.clone(),
+        u,
+        s,
+        u32r,
+        s32r,
     }
-    (ru, rs)
 }
 
 /// `Scalar::binop(op, width, a, b)` for `op` in lsh, rsh, arsh, from the
@@ -136,53 +242,10 @@ pub fn shift_glue(
         return None;
     }
     let set = shift_set(b, width);
-    let (lo, hi) = set_bounds(&set);
-    let full32 = (SymRange::full(32, false), SymRange::full(32, true));
-    let general = match (width, op) {
-        (BitWidth::W64, BinOp::Lsh) => {
-            let zero32 = (
-                SymRange::lit(0, 0, 32, false),
-                SymRange::lit(0, 0, 32, true),
-            );
-            let c32 = lit(32, 64);
-            let (u32r, s32r) = {
-                let below = hi.bvult(&c32);
-                let above = lo.bvuge(&c32);
-                (
-                    SymRange::ite(
-                        &below,
-                        &g.u32r,
-                        &SymRange::ite(&above, &zero32.0, &full32.0),
-                    ),
-                    SymRange::ite(
-                        &below,
-                        &g.s32r,
-                        &SymRange::ite(&above, &zero32.1, &full32.1),
-                    ),
-                )
-            };
-            let special = Bool::and(&[lo.eq(&hi), lo.bvuge(&c32)]);
-            let (eu, es) = lsh_exact(a, &lo, &g.u, &g.s);
-            let u = SymRange::ite(&special, &eu, &g.u);
-            let s = SymRange::ite(&special, &es, &g.s);
-            SymScalar::from_parts(g.t.clone(), u, s, u32r, s32r).sync_with(mode)
-        }
-        (BitWidth::W64, BinOp::Rsh) => {
-            SymScalar::from_parts(g.t.clone(), g.u.clone(), g.s.clone(), full32.0, full32.1)
-                .sync_with(mode)
-        }
-        (BitWidth::W64, _) => SymScalar::from_parts(
-            g.t.clone(),
-            g.s.flip_sign(),
-            g.s.clone(),
-            full32.0,
-            full32.1,
-        )
-        .sync_with(mode),
-        (BitWidth::W32, BinOp::Arsh) => {
-            zext_parts(&g.t.subreg(), g.s.flip_sign(), g.s.clone(), mode)
-        }
-        (BitWidth::W32, _) => zext_parts(&g.t.subreg(), g.u.clone(), g.s.clone(), mode),
+    let p = shift_parts(op, width, a, &set, g);
+    let general = match width {
+        BitWidth::W64 => SymScalar::from_parts(p.t, p.u, p.s, p.u32r, p.s32r).sync_with(mode),
+        BitWidth::W32 => zext_parts(&p.t.subreg(), p.u, p.s, mode),
     };
     let general = SymScalar::ite(&set.eq(lit(0, 64)), &SymScalar::bottom(), &general);
     let both_const = Bool::and(&[a.is_const(), b.is_const()]);

@@ -850,6 +850,17 @@ fn scalar_shift_glue_matches_rust() {
         5 => Scalar::from_urange(rng.below(31), 31 + rng.below(3)),
         _ => rand_scalar(rng),
     };
+    // every constant amount >= 32 of `<<` at W64 (the exact refinement)
+    for k in 32..64u64 {
+        for _ in 0..2 {
+            let (a, b) = (rand_scalar(&mut rng), Scalar::constant(k));
+            let (sa, sb) = (SymScalar::lit(&a), SymScalar::lit(&b));
+            let g = rust_shift_given(BinOp::Lsh, BitWidth::W64, &a, &b, &mut rng);
+            let folded = concrete::binop(BinOp::Lsh, BitWidth::W64, &sa.var_off.value, &sb.var_off.value);
+            let enc = shift_glue(BinOp::Lsh, BitWidth::W64, &sa, &sb, &folded, &g, SyncMode::Exact).expect("encoded");
+            assert_eq!(eval_scalar(&enc), Scalar::binop(BinOp::Lsh, BitWidth::W64, &a, &b), "<< {k}: {a:?}");
+        }
+    }
     for i in 0..60u32 {
         let a = if i % 6 == 0 { Scalar::constant(rand_u64(&mut rng)) } else { rand_scalar(&mut rng) };
         let b = amount(&mut rng, i);
