@@ -100,28 +100,34 @@ where
         analysis.join_into(&mut head, analysis.transfer_edge(e.weight(), e.source(), lp.head, &x));
     }
     let mut visits = 0u64;
-    run_loop(analysis, cfg, nest, lp, head, &mut visits).map(|r| r.passes)
+    let b = body(cfg, nest, lp)?;
+    run_loop(analysis, cfg, &b, head, &mut visits, false).map(|r| r.passes)
 }
 
-/// What running one loop to its end gave: the passes, and each block's exit state
-/// joined over all passes (what leaves the loop from it, at any pass).
+/// What running one loop to its end gave: the passes, and (when asked) each block's
+/// exit state joined over all passes (what leaves the loop from it, at any pass).
 struct LoopRun {
     passes: u64,
     outs: HashMap<NodeIndex, StateSet>,
 }
 
-/// Runs loop `lp` pass by pass from head state `head` until no state returns to the
-/// head. Nested loops are run to their end inside each pass (their blocks' exits over
-/// all their passes feed the rest of the pass). None when the body is not of that
-/// shape (a second entry into the loop or into a nested loop, a backward edge that is
-/// not a back edge of the loop or of a nested loop) or a limit is reached.
-fn run_loop<A>(analysis: &A, cfg: &Cfg, nest: &LoopNest<'_>, lp: &Loop, mut head: StateSet, visits: &mut u64) -> Option<LoopRun>
-where
-    A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
-{
+/// A loop's body prepared for unrolling: its blocks in WTO order (head first), its
+/// directly nested loops (prepared too) and which of them each block belongs to.
+struct Body<'l> {
+    head: NodeIndex,
+    nodes: &'l [NodeIndex],
+    order: Vec<NodeIndex>,
+    children: Vec<Body<'l>>,
+    child_of: HashMap<NodeIndex, usize>,
+}
+
+/// Prepares `lp`'s body; None when it is not of the unrollable shape: a second entry
+/// into the loop or into a nested loop, or a backward edge that is not a back edge of
+/// the loop or of a nested loop.
+fn body<'l>(cfg: &Cfg, nest: &LoopNest<'l>, lp: &'l Loop) -> Option<Body<'l>> {
     let g = &cfg.graph;
     let inside: HashSet<NodeIndex> = lp.nodes.iter().copied().collect();
-    // The body in WTO order (head first): nested components are contiguous in it.
+    // Nested components are contiguous in the WTO order.
     let wto_pos = |n: &NodeIndex| nest.pos.get(n.index()).copied().unwrap_or(usize::MAX);
     if lp.nodes.iter().any(|n| wto_pos(n) == usize::MAX) {
         return None;
@@ -133,20 +139,20 @@ where
         return None;
     }
     let position: HashMap<NodeIndex, usize> = order.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    // The loops nested directly in `lp`, and which of them each body block belongs to.
-    let children: Vec<&Loop> =
-        nest.children.get(&lp.head).into_iter().flatten().filter_map(|&li| nest.loops.get(li)).collect();
+    let mut children = Vec::new();
     let mut child_of: HashMap<NodeIndex, usize> = HashMap::new();
-    for (ci, c) in children.iter().enumerate() {
+    for &li in nest.children.get(&lp.head).into_iter().flatten() {
+        let c = nest.loops.get(li)?;
         for n in &c.nodes {
             if !inside.contains(n) {
                 return None;
             }
-            child_of.insert(*n, ci);
+            child_of.insert(*n, children.len());
         }
+        children.push(body(cfg, nest, c)?);
     }
-    // Shape: only the head is entered from outside; an edge into a nested loop from
-    // outside it goes to its head; every other edge goes forward in the order.
+    // Only the head is entered from outside; an edge into a nested loop from outside it
+    // goes to its head; every other edge goes forward in the order.
     for n in &order {
         for e in g.edges_directed(*n, Direction::Incoming) {
             let p = e.source();
@@ -173,6 +179,19 @@ where
             }
         }
     }
+    Some(Body { head: lp.head, nodes: &lp.nodes, order, children, child_of })
+}
+
+/// Runs the loop pass by pass from head state `head` until no state returns to the
+/// head. Nested loops are run to their end inside each pass (their blocks' exits over
+/// all their passes feed the rest of the pass). `collect`: also return each block's
+/// exits joined over the passes (a nested loop's caller needs them). None when a limit
+/// is reached.
+fn run_loop<A>(analysis: &A, cfg: &Cfg, b: &Body<'_>, mut head: StateSet, visits: &mut u64, collect: bool) -> Option<LoopRun>
+where
+    A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
+{
+    let g = &cfg.graph;
     let mut passes = 0u64;
     let mut total: HashMap<NodeIndex, StateSet> = HashMap::new();
     while !head.is_bottom() {
@@ -180,21 +199,21 @@ where
         if passes > MAX_PASSES {
             return None;
         }
-        let mut out: HashMap<NodeIndex, StateSet> = HashMap::new();
+        let mut out: HashMap<NodeIndex, StateSet> = HashMap::with_capacity(b.order.len());
         let mut next_head = StateSet::bottom();
-        for (i, n) in order.iter().enumerate() {
+        for (i, n) in b.order.iter().enumerate() {
+            let child = b.child_of.get(n).copied();
             // Input: the head's state, or what this pass's earlier blocks send here.
             let input = if i == 0 {
                 std::mem::take(&mut head)
             } else {
-                match child_of.get(n) {
-                    Some(&ci) if children[ci].head != *n => continue, // run with its loop
-                    _ => {}
+                if child.is_some_and(|ci| b.children[ci].head != *n) {
+                    continue; // run with its loop
                 }
                 let mut acc = StateSet::bottom();
                 for e in g.edges_directed(*n, Direction::Incoming) {
                     let p = e.source();
-                    if child_of.get(n).is_some() && child_of.get(&p) == child_of.get(n) {
+                    if child.is_some() && b.child_of.get(&p).copied() == child {
                         continue; // the nested loop's own back edges
                     }
                     let Some(x) = out.get(&p) else { continue };
@@ -208,12 +227,12 @@ where
             if input.is_bottom() {
                 continue;
             }
-            let ran: Vec<NodeIndex> = match child_of.get(n) {
-                Some(&ci) if i != 0 => {
-                    let run = run_loop(analysis, cfg, nest, children[ci], input, visits)?;
-                    let nodes = children[ci].nodes.clone();
+            let ran: &[NodeIndex] = match child {
+                Some(ci) if i != 0 => {
+                    let c = &b.children[ci];
+                    let run = run_loop(analysis, cfg, c, input, visits, true)?;
                     out.extend(run.outs);
-                    nodes
+                    c.nodes
                 }
                 _ => {
                     *visits += 1;
@@ -221,26 +240,28 @@ where
                         return None;
                     }
                     out.insert(*n, analysis.transfer_node_from(*n, &g[*n], &input));
-                    vec![*n]
+                    std::slice::from_ref(n)
                 }
             };
             for m in ran {
-                let Some(x) = out.get(&m) else { continue };
+                let Some(x) = out.get(m) else { continue };
                 if x.is_bottom() {
                     continue;
                 }
-                for e in g.edges_directed(m, Direction::Outgoing) {
-                    if e.target() == lp.head {
-                        analysis.join_into(&mut next_head, analysis.transfer_edge(e.weight(), m, lp.head, x));
+                for e in g.edges_directed(*m, Direction::Outgoing) {
+                    if e.target() == b.head {
+                        analysis.join_into(&mut next_head, analysis.transfer_edge(e.weight(), *m, b.head, x));
                     }
                 }
             }
         }
-        for (n, x) in out {
-            match total.get_mut(&n) {
-                Some(t) => analysis.join_into(t, x),
-                None => {
-                    total.insert(n, x);
+        if collect {
+            for (n, x) in out {
+                match total.get_mut(&n) {
+                    Some(t) => analysis.join_into(t, x),
+                    None => {
+                        total.insert(n, x);
+                    }
                 }
             }
         }
