@@ -143,10 +143,12 @@ impl Analysis for EbpfAnalysis<'_> {
         self.run_block_in_place(block, state, |_, _| {})
     }
 
-    fn transfer_edge(&self, edge: &EdgeKind, source: NodeIndex, _target: NodeIndex, state: &StateSet) -> StateSet {
+    fn transfer_edge(&self, edge: &EdgeKind, source: NodeIndex, target: NodeIndex, state: &StateSet) -> StateSet {
         let Some(block) = self.blocks.get(source.index()) else { return state.clone() };
-        let target_start = self.blocks.get(_target.index()).map(|b| b.start);
+        let target_start = self.blocks.get(target.index()).map(|b| b.start);
         let relevant = target_start.and_then(|s| self.relevant.get(s)).copied().unwrap_or(u16::MAX);
+        // Registers dead at the target's entry are forgotten (`None`: not a block).
+        let live = target_start.map(|s| self.live.get(s).copied().unwrap_or(u16::MAX));
         let mut out = StateSet::bottom_keyed_on(relevant);
         for st in &state.states {
             let next = match edge {
@@ -154,7 +156,7 @@ impl Analysis for EbpfAnalysis<'_> {
                 EdgeKind::NotTaken => branch::refine_edge(self.env.insns, st, block.end, false),
                 EdgeKind::Call if st.pending_callback.is_some() => call::enter_callback(st),
                 EdgeKind::Call => Some(call::enter_call(st)),
-                EdgeKind::Return if self.is_callback_site(_target) => call::leave_callback(st),
+                EdgeKind::Return if self.is_callback_site(target) => call::leave_callback(st),
                 EdgeKind::Return => call::leave_call(st),
                 EdgeKind::Fallthrough | EdgeKind::Goto => Some(st.clone()),
             };
@@ -166,8 +168,7 @@ impl Analysis for EbpfAnalysis<'_> {
                 n
             });
             if let Some(mut n) = next {
-                if let Some(start) = self.blocks.get(_target.index()).map(|b| b.start) {
-                    let mask = self.live.get(start).copied().unwrap_or(u16::MAX);
+                if let Some(mask) = live {
                     let regs = &mut n.frame_mut().regs;
                     for (i, r) in regs.iter_mut().enumerate().take(10) {
                         if mask & (1 << i) == 0 {

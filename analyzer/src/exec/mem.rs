@@ -629,18 +629,7 @@ mod tests {
     use crate::state::{AbsState, RegState};
 
     fn env(insns: &[Insn]) -> Env<'_> {
-        Env {
-            prog_type: ProgType::Tracing,
-            attach: Some(AttachType::TraceIter),
-            maps: &[],
-            insns,
-            allow_uninit_stack: true,
-            gpl: true,
-            intrinsics: Vec::new(),
-            inner_maps: Vec::new(),
-            global_funcs: Vec::new(),
-            is_global_entry: false,
-        }
+        Env { attach: Some(AttachType::TraceIter), ..Env::privileged(ProgType::Tracing, &[], insns) }
     }
 
     #[test]

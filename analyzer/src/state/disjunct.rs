@@ -230,17 +230,7 @@ impl Lattice for StateSet {
     }
 
     fn join(&mut self, other: &Self) -> bool {
-        if self.states.is_empty() {
-            self.relevant = other.relevant;
-        }
-        let same = other.relevant == self.relevant;
-        let subsume = !self.states.is_empty();
-        let mut changed = false;
-        for (s, k) in other.states.iter().zip(other.keys.iter()) {
-            let k = if same { *k } else { self.key(s) };
-            changed |= self.add_keyed(s.clone(), k, subsume);
-        }
-        changed
+        self.join_owned(other.clone())
     }
 
     fn meet(&self, other: &Self) -> Self {
@@ -259,8 +249,9 @@ impl Lattice for StateSet {
         // do not keep adding members.
         let group = |set: &StateSet| -> Vec<(u64, AbsState)> {
             let mut g: Vec<(u64, AbsState)> = Vec::new();
-            for s in &set.states {
-                let k = s.shape_masked(ShapeDetail::ZeroClass, self.relevant);
+            for (s, key) in set.states.iter().zip(set.keys.iter()) {
+                // The cached group key is this hash when the set is keyed like `self`.
+                let k = if set.relevant == self.relevant { key.group } else { s.shape_masked(ShapeDetail::ZeroClass, self.relevant) };
                 match g.iter_mut().find(|(gk, m)| *gk == k && m.frames.len() == s.frames.len()) {
                     Some((_, m)) => *m = m.join(s),
                     None => g.push((k, s.clone())),
@@ -362,6 +353,18 @@ mod tests {
         narrow.add(with(Reg::R3, RegState::constant(7)));
         narrow.join_owned(all);
         assert_eq!(narrow.states.len(), 1);
+    }
+
+    #[test]
+    fn the_group_key_is_the_zero_class_shape() {
+        // `widen` relies on it to group members by their cached keys.
+        let mut s = with(Reg::R2, RegState::constant(38));
+        s.set_reg(Reg::R3, RegState::constant(0));
+        s.pkt_ranges.insert(0, 14);
+        for relevant in [RegMask::MAX, 0b100, 0] {
+            assert_eq!(s.shape_key(relevant).group, s.shape_masked(ShapeDetail::ZeroClass, relevant));
+        }
+        assert_ne!(s.shape_key(RegMask::MAX).exact, s.shape_key(0).exact);
     }
 
     #[test]

@@ -170,20 +170,10 @@ impl AbsState {
         }
     }
 
-    /// The shape key used by `StateSet` to decide which states to keep apart, hashed
-    /// (a collision only joins two states that could have stayed apart: sound).
-    pub fn shape(&self) -> u64 {
-        self.shape_at(ShapeDetail::Constants)
-    }
-
-    /// The shape key at a given level of detail (see `ShapeDetail`), hashed.
-    pub fn shape_at(&self, detail: ShapeDetail) -> u64 {
-        self.shape_masked(detail, RegMask::MAX)
-    }
-
     /// The keys `StateSet` files this state under, in one pass: `group` is
     /// `shape_masked(ZeroClass, relevant)`, `exact` is finer, adding the small
-    /// constants of the relevant scalar registers (`ShapeDetail::Constants`).
+    /// constants of the relevant scalar registers (`ShapeDetail::Constants`). Hashed: a
+    /// collision only joins two states that could have stayed apart (sound).
     pub fn shape_key(&self, relevant: RegMask) -> ShapeKey {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut consts: u64 = 0x84222325;
@@ -221,9 +211,10 @@ impl AbsState {
         ShapeKey { group: h, exact }
     }
 
-    /// `shape_at` where the values (constants, zero classes) of the current frame's
-    /// scalar registers count only for those in `relevant` (`relevance::relevant_in`):
-    /// states that differ only in irrelevant registers' values share a key.
+    /// The shape key at a level of detail (see `ShapeDetail`), hashed, where the values
+    /// (constants, zero classes) of the current frame's scalar registers count only for
+    /// those in `relevant` (`relevance::relevant_in`): states that differ only in
+    /// irrelevant registers' values share a key.
     pub fn shape_masked(&self, detail: ShapeDetail, relevant: RegMask) -> u64 {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut mix = |x: u64| h = (h ^ x).wrapping_mul(0x0100_0000_01b3).rotate_left(17);

@@ -417,51 +417,11 @@ fn maximum(s: &Solver, e: &BV, w: u32) -> Option<u64> {
     Some(max)
 }
 
-/// The least value of `e` (`w` bits) over the solver's models, bit by bit from the top, a
-/// model's value answering the queries it satisfies, after one query `e < witness & !low`
-/// per `low` of 4, 8, 16, 32 bits (unsatisfiable: the minimum agrees with the witness above
-/// those bits); `None` on a Z3 timeout.
+/// The least value of `e` (`w` bits) over the solver's models: the complement of the
+/// largest value of `!e` (the same queries, mirrored); `None` on a Z3 timeout.
 fn minimum(s: &Solver, e: &BV, w: u32) -> Option<u64> {
     let all = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
-    let mut witness = match check_value(s, &Bool::from_bool(true), e) {
-        (SatResult::Sat, v) => v,
-        (SatResult::Unsat, _) => return Some(all),
-        (SatResult::Unknown, _) => return None,
-    };
-    let mut min = 0u64;
-    let mut top = w;
-    for k in [4u32, 8, 16, 32] {
-        let Some(v) = witness else { break };
-        if k >= w {
-            break;
-        }
-        let low = (1u64 << k) - 1;
-        let lo = v & !low;
-        if lo == 0 {
-            break;
-        }
-        match check_value(s, &e.bvult(BV::from_u64(lo, w)), e) {
-            (SatResult::Unsat, _) => {
-                min = lo;
-                top = k;
-                break;
-            }
-            (SatResult::Sat, nv) => witness = nv,
-            (SatResult::Unknown, _) => return None,
-        }
-    }
-    for bit in (0..top).rev() {
-        let t = min | (1u64 << bit);
-        if witness.is_some_and(|v| v < t) {
-            continue;
-        }
-        match check_value(s, &e.bvult(BV::from_u64(t, w)), e) {
-            (SatResult::Unsat, _) => min = t,
-            (SatResult::Sat, v) => witness = v,
-            (SatResult::Unknown, _) => return None,
-        }
-    }
-    Some(min)
+    maximum(s, &e.bvnot(), w).map(|m| !m & all)
 }
 
 /// `check` under an extra assumption, with the model's value of `e` when satisfiable.
