@@ -297,23 +297,29 @@ fn scalar_op_query_with(op: BinOp, width: BitWidth, glue: Glue) -> Option<Query>
                 "{label} fails at {w} bits (a fact about the real operation, no Rust replay)"
             );
         }
-        let (ra, rb, vx, vy) = (mscalar(m, &a), mscalar(m, &b), mv(m, &x), mv(m, &y));
-        let r = Scalar::binop(op, width, &ra, &rb);
-        let c = eval_binop(op, width, vx, vy);
-        format!(
-            "{} {}.{} {} = {} misses x={vx:#x} y={vy:#x} -> {c:#x} {}",
-            fields(&ra),
-            op_name(op),
-            width_name(width),
-            fields(&rb),
-            fields(&r),
-            verdict(!r.contains(c))
-        )
+        binop_miss(op, width, m, &a, &b, &x, &y)
     };
     Some(Query {
         cases,
         explain: Box::new(explain),
     })
+}
+
+/// A counterexample of a `scalar.<op>` line replayed in Rust: the inputs read from
+/// the model, `Scalar::binop`'s result, the concrete result, and whether it is missed.
+pub(super) fn binop_miss(op: BinOp, width: BitWidth, m: &Model, a: &SymScalar, b: &SymScalar, x: &BV, y: &BV) -> String {
+    let (ra, rb, vx, vy) = (mscalar(m, a), mscalar(m, b), mv(m, x), mv(m, y));
+    let r = Scalar::binop(op, width, &ra, &rb);
+    let c = eval_binop(op, width, vx, vy);
+    format!(
+        "{} {}.{} {} = {} misses x={vx:#x} y={vy:#x} -> {c:#x} {}",
+        fields(&ra),
+        op_name(op),
+        width_name(width),
+        fields(&rb),
+        fields(&r),
+        verdict(!r.contains(c))
+    )
 }
 
 #[cfg(test)]

@@ -41,10 +41,9 @@ use super::encode::scalar_shift_glue::{
 use super::encode::tnum::SymTnum;
 use super::encode::{lit, lo32, zext64};
 use super::prove_domains::{
-    contains_goals, fields, mscalar, mv, op_name, verdict, width_name, Case, Logic, Query,
+    contains_goals, Case, Logic, Query,
 };
-use lattices::scalar::eval_binop;
-use lattices::{BinOp, BitWidth, Scalar};
+use lattices::{BinOp, BitWidth};
 use z3::ast::{Bool, BV};
 use z3::Model;
 
@@ -195,18 +194,7 @@ fn scalar_shift_query_with(op: BinOp, width: BitWidth, glue: ShiftGlue) -> Optio
         if label.starts_with("lemma") {
             return format!("{label} fails (a fact about the join loop, no Rust replay)");
         }
-        let (ra, rb, vx, vy) = (mscalar(m, &a), mscalar(m, &b), mv(m, &x), mv(m, &y));
-        let r = Scalar::binop(op, width, &ra, &rb);
-        let c = eval_binop(op, width, vx, vy);
-        format!(
-            "{} {}.{} {} = {} misses x={vx:#x} y={vy:#x} -> {c:#x} {}",
-            fields(&ra),
-            op_name(op),
-            width_name(width),
-            fields(&rb),
-            fields(&r),
-            verdict(!r.contains(c))
-        )
+        super::scalar_ops::binop_miss(op, width, m, &a, &b, &x, &y)
     };
     Some(Query {
         cases,
