@@ -297,7 +297,32 @@ fn refine_group(c: &mut Criterion, inp: &Inputs, table_only: bool) {
     g.finish();
 }
 
+/// The precision report: at 8 bits, per tnum operation, the share of (sampled) input
+/// pairs whose result is the best tnum (`lattices::precision`); our multiplication
+/// against the kernel's algorithms.
+fn precision_report() {
+    use lattices::precision::{precision, TnumOp};
+    println!("== precision at 8 bits (3000 sampled input pairs, seed 42): share of optimal results");
+    let mut share = std::collections::HashMap::new();
+    for op in TnumOp::ALL {
+        let p = precision(op, 8, Some(3000), 42);
+        println!("tnum {:<28} {:>7.4}  (unsound: {})", op.name(), p.share(), p.unsound);
+        share.insert(op, p.share());
+    }
+    let ours = share[&TnumOp::MulBest];
+    let kernel = [TnumOp::Mul, TnumOp::MulCgo, TnumOp::MulHma].map(|op| share[&op]);
+    println!(
+        "tnum mul_best {:.4} against the kernel's algorithms {:.4} (6.18), {:.4} (cgo), {:.4} (hma): {}",
+        ours,
+        kernel[0],
+        kernel[1],
+        kernel[2],
+        if kernel.iter().all(|k| ours >= *k) { "at least as precise" } else { "LESS PRECISE" }
+    );
+}
+
 fn main() {
+    precision_report();
     let table_only = std::env::args().any(|a| a == "--table-only");
     // `cargo test --benches` runs bench binaries without `--bench`: print the table only.
     let table_only = table_only || !std::env::args().any(|a| a == "--bench");

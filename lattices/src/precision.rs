@@ -25,6 +25,8 @@ pub enum TnumOp {
     MulCgo,
     /// `Tnum::mul_hma` (the kernel's pre-5.19 algorithm)
     MulHma,
+    /// `Tnum::mul_best` (the meet of the three, what `Scalar` uses)
+    MulBest,
     /// `Tnum::and`
     And,
     /// `Tnum::or`
@@ -34,6 +36,34 @@ pub enum TnumOp {
 }
 
 impl TnumOp {
+    /// Every measured operation.
+    pub const ALL: [TnumOp; 9] = [
+        TnumOp::Add,
+        TnumOp::Sub,
+        TnumOp::Mul,
+        TnumOp::MulCgo,
+        TnumOp::MulHma,
+        TnumOp::MulBest,
+        TnumOp::And,
+        TnumOp::Or,
+        TnumOp::Xor,
+    ];
+
+    /// The `Tnum` method measured.
+    pub fn name(self) -> &'static str {
+        match self {
+            TnumOp::Add => "add",
+            TnumOp::Sub => "sub",
+            TnumOp::Mul => "mul (kernel 6.18)",
+            TnumOp::MulCgo => "mul_cgo (kernel 5.19-6.17)",
+            TnumOp::MulHma => "mul_hma (kernel < 5.19)",
+            TnumOp::MulBest => "mul_best (ours, in Scalar)",
+            TnumOp::And => "and",
+            TnumOp::Or => "or",
+            TnumOp::Xor => "xor",
+        }
+    }
+
     fn abstract_op(self, a: Tnum, b: Tnum) -> Tnum {
         match self {
             TnumOp::Add => a.add(b),
@@ -41,6 +71,7 @@ impl TnumOp {
             TnumOp::Mul => a.mul(b),
             TnumOp::MulCgo => a.mul_cgo(b),
             TnumOp::MulHma => a.mul_hma(b),
+            TnumOp::MulBest => a.mul_best(b),
             TnumOp::And => a.and(b),
             TnumOp::Or => a.or(b),
             TnumOp::Xor => a.xor(b),
@@ -51,7 +82,7 @@ impl TnumOp {
         match self {
             TnumOp::Add => x.wrapping_add(y),
             TnumOp::Sub => x.wrapping_sub(y),
-            TnumOp::Mul | TnumOp::MulCgo | TnumOp::MulHma => x.wrapping_mul(y),
+            TnumOp::Mul | TnumOp::MulCgo | TnumOp::MulHma | TnumOp::MulBest => x.wrapping_mul(y),
             TnumOp::And => x & y,
             TnumOp::Or => x | y,
             TnumOp::Xor => x ^ y,
@@ -187,6 +218,16 @@ mod tests {
         let p = precision(TnumOp::Add, 5, None, 0);
         assert_eq!(p.unsound, 0);
         assert_eq!(p.optimal, p.pairs);
+    }
+
+    #[test]
+    fn mul_best_is_at_least_as_precise_as_every_kernel_algorithm_at_8_bits() {
+        let best = precision(TnumOp::MulBest, 8, Some(2000), 7);
+        assert_eq!(best.unsound, 0);
+        for op in [TnumOp::Mul, TnumOp::MulCgo, TnumOp::MulHma] {
+            let k = precision(op, 8, Some(2000), 7);
+            assert!(best.optimal >= k.optimal, "mul_best {best:?} vs {op:?} {k:?}");
+        }
     }
 
     #[test]
