@@ -16,6 +16,7 @@ use crate::diag::Diagnostic;
 use crate::fixpoint::Analysis;
 use crate::state::disjunct::StateSet;
 use crate::state::AbsState;
+use crate::termination::abstract_unroll::Unroller;
 use lattices::Thresholds;
 use petgraph::graph::NodeIndex;
 use std::cell::RefCell;
@@ -40,6 +41,8 @@ pub struct RecordingAnalysis<'s, 'a> {
     findings: RefCell<Vec<BlockFindings>>,
     /// Instructions executed so far, one per member state (the kernel's "processed insns").
     steps: std::cell::Cell<u64>,
+    /// Runs loops ahead for the solver's first head states (`Analysis::seed_component`).
+    unroller: Option<&'s Unroller<'s>>,
 }
 
 impl<'s, 'a> RecordingAnalysis<'s, 'a> {
@@ -49,7 +52,14 @@ impl<'s, 'a> RecordingAnalysis<'s, 'a> {
             inner,
             findings: RefCell::new(vec![BlockFindings::default(); nodes]),
             steps: std::cell::Cell::new(0),
+            unroller: None,
         }
+    }
+
+    /// Seeds loop heads with `unroller` (see `Unroller::seed`); its walks count as
+    /// processed instructions.
+    pub fn with_unroller(self, unroller: &'s Unroller<'s>) -> RecordingAnalysis<'s, 'a> {
+        RecordingAnalysis { unroller: Some(unroller), ..self }
     }
 
     /// The findings of each node's latest visit, by node index, and the number of
@@ -118,6 +128,12 @@ impl Analysis for RecordingAnalysis<'_, '_> {
 
     fn thresholds(&self) -> &Thresholds {
         self.inner.thresholds()
+    }
+
+    fn seed_component(&self, head: NodeIndex, entry: &StateSet) -> Option<StateSet> {
+        let (seed, steps) = self.unroller?.seed(self.inner, head, entry)?;
+        self.steps.set(self.steps.get() + steps);
+        Some(seed)
     }
 }
 

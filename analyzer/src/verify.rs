@@ -35,6 +35,9 @@ pub struct Config {
     /// since the start of its fixpoint); enforced only when the binary installs
     /// [`crate::fixpoint::mem_budget::CountingAlloc`] as its global allocator.
     pub max_memory: Option<u64>,
+    /// Start each loop's fixpoint from an unrolling of the loop, as the kernel walks it
+    /// (`termination::abstract_unroll::Unroller::seed`); off: from the entry state alone.
+    pub seed_loops: bool,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             collect_states: false,
             widening: WideningPolicy::default(),
             max_memory: Some(2 << 30),
+            seed_loops: true,
         }
     }
 }
@@ -532,7 +536,12 @@ fn verify_linked(
     };
     // The solver's last visit of each block runs on the block's final entry state: what it
     // finds is the check (see `findings`), no second pass needed.
-    let recording = RecordingAnalysis::new(&analysis, cfg.graph.node_count());
+    let all_loops = cfg.loops();
+    let unrollable = crate::termination::unrollable_loops(&insns, &cfg, &all_loops);
+    let unroller = crate::termination::abstract_unroll::Unroller::new(&cfg, &all_loops, |l| {
+        config.seed_loops && unrollable.contains(&l.head)
+    });
+    let recording = RecordingAnalysis::new(&analysis, cfg.graph.node_count()).with_unroller(&unroller);
     let solved = solve(&cfg.graph, cfg.entry, &cfg.wto, &recording, &config.widening, &budget);
     let (findings, insns_processed) = recording.into_findings();
     res.stats.insns_processed = insns_processed;
@@ -571,6 +580,7 @@ fn verify_linked(
         }
     };
     res.stats.node_visits = fix.stats.node_visits;
+    if std::env::var_os("BPFCHECK_DEBUG_STATS").is_some() { eprintln!("{}: {:?}", prog.name, fix.stats); }
     // Termination: every loop must be proven to end, and the longest path must fit the
     // kernel's instruction budget.
     let mut loop_diags = Vec::new();
@@ -581,11 +591,7 @@ fn verify_linked(
             let left = t.saturating_sub(start.elapsed());
             tconfig.query_timeout = tconfig.query_timeout.min(left.max(Duration::from_millis(10)));
         }
-        let all_loops = cfg.loops();
-        let nest = crate::termination::abstract_unroll::LoopNest::new(&cfg, &all_loops);
-        let unroll = |lp: &crate::cfg::Loop| {
-            crate::termination::abstract_unroll::head_visits(&analysis, &cfg, &nest, lp, &|n| fix.exit_of(n).cloned())
-        };
+        let unroll = |lp: &crate::cfg::Loop| unroller.head_visits(&analysis, lp, &|n| fix.exit_of(n).cloned());
         let loops = crate::termination::check_loops_with(&insns, &cfg, &|n| fix.entry_of(n).cloned(), Some(&unroll), &tconfig);
         if config.timeout.is_some_and(|t| start.elapsed() > t) {
             res.verdict = Verdict::Error;

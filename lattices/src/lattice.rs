@@ -33,6 +33,14 @@ pub trait Lattice: Clone + PartialEq + Debug {
     /// Widening: an upper bound of both that makes ascending chains finite;
     /// bounds that grow jump to the next threshold (then to the extreme).
     fn widen(&self, newer: &Self, thresholds: &Thresholds) -> Self;
+    /// The `round`-th widening at one point (0 for the first): a domain may widen
+    /// less in early rounds (a disjunction widening member by member) as long as the
+    /// result is an upper bound of both and, from some round on, it is `widen`, so
+    /// chains stay finite. Default: `widen` in every round.
+    fn widen_round(&self, newer: &Self, thresholds: &Thresholds, round: u32) -> Self {
+        let _ = round;
+        self.widen(newer, thresholds)
+    }
     /// Narrowing: refines bounds of `self` that widening sent to an extreme,
     /// using `newer` (which must be below `self`); result lies between them.
     fn narrow(&self, newer: &Self) -> Self;

@@ -68,4 +68,14 @@ pub trait Analysis {
 
     /// Constants the domain's widening may stop at before going to infinity.
     fn thresholds(&self) -> &Thresholds;
+
+    /// A first state for component head `head` when the solver enters its component,
+    /// given `entry`, the join of what the edges from outside the component bring (an
+    /// analysis that can run the loop ahead, as the kernel does, returns the states the
+    /// head sees; the solver joins it into the head's state and iterates from there, so
+    /// any value is sound). Default: none.
+    fn seed_component(&self, head: NodeIndex, entry: &Self::Domain) -> Option<Self::Domain> {
+        let _ = (head, entry);
+        None
+    }
 }

@@ -5,11 +5,16 @@
 //! its enclosing component: its entry state is the join, over its in-edges, of
 //! `transfer_edge(exit[pred])` (plus `entry_state()` at the entry node), and its exit state
 //! is `transfer_node(entry)`. A component `(h body)` is stabilised before anything after it:
+//! 0. *Seeding*: when the solver first reaches `h`, the analysis may give a first state
+//!    for it from what the edges from outside bring (`Analysis::seed_component`, e.g. an
+//!    unrolling of the loop); it is joined into `entry[h]`. Any seed is sound: step 1
+//!    checks it like any other head state.
 //! 1. *Ascending*: visit `h`, then the body (inner components stabilise themselves,
 //!    restarting from their current predecessors each time). Recompute `pre(h)`; if
 //!    `pre(h) ⊑ entry[h]` the component is stable, otherwise
 //!    `entry[h] := entry[h] ⊔ pre(h)` for the first `delay` revisits and
-//!    `entry[h] := entry[h] ∇ (entry[h] ⊔ pre(h))` afterwards, and do another pass.
+//!    `entry[h] := entry[h] ∇ (entry[h] ⊔ pre(h))` afterwards (the k-th such widening is
+//!    `widen_round(.., k)`), and do another pass.
 //! 2. *Descending*: up to `narrowing_iterations` times, `entry[h] := entry[h] Δ pre(h)`
 //!    and re-run the body, stopping early when nothing changes.
 //!
@@ -149,6 +154,11 @@ pub fn solve<A: Analysis>(
         stats: FixpointStats::default(),
     };
     let order = wto.order();
+    // WTO position by node index (usize::MAX: not in the order).
+    let mut wto_pos = vec![usize::MAX; n];
+    for (i, v) in order.iter().enumerate() {
+        wto_pos[v.index()] = i;
+    }
     let mut open: Vec<OpenComponent> = Vec::new();
     let mut pos = 0;
     loop {
@@ -165,10 +175,14 @@ pub fn solve<A: Analysis>(
             }
         }
         let Some(&v) = order.get(pos) else { break };
-        let pre = s.pre(v);
+        let end = wto.component_end(pos);
+        let pre = match end {
+            Some(end) => s.seeded_pre(v, |p| wto_pos.get(p.index()).is_some_and(|&q| (pos..end).contains(&q))),
+            None => s.pre(v),
+        };
         s.entry[v.index()] = pre;
         s.visit(v)?;
-        if let Some(end) = wto.component_end(pos) {
+        if let Some(end) = end {
             s.stats.component_passes += 1;
             open.push(OpenComponent { head_pos: pos, end, phase: Phase::Ascending { iter: 0 } });
         }
@@ -191,6 +205,34 @@ impl<A: Analysis> Solver<'_, A> {
             if !s.is_bottom() {
                 self.analysis.join_into(&mut acc, s);
             }
+        }
+        acc
+    }
+
+    /// `pre(h)` for a component head `h` entered from outside (`inside` tells the
+    /// component's nodes), joined with the analysis's seed for it
+    /// (`Analysis::seed_component`, given what the edges from outside bring).
+    fn seeded_pre(&self, h: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> A::Domain {
+        let mut outside = if h == self.entry_node { self.analysis.entry_state() } else { A::Domain::bottom() };
+        let mut back = A::Domain::bottom();
+        for e in self.g.edges_directed(h, Direction::Incoming) {
+            let p = e.source();
+            let Some(x) = self.exit.get(p.index()) else { continue };
+            if x.is_bottom() {
+                continue;
+            }
+            let s = self.analysis.transfer_edge(e.weight(), p, h, x);
+            if !s.is_bottom() {
+                self.analysis.join_into(if inside(p) { &mut back } else { &mut outside }, s);
+            }
+        }
+        let seed = self.analysis.seed_component(h, &outside);
+        let mut acc = outside;
+        if !back.is_bottom() {
+            self.analysis.join_into(&mut acc, back);
+        }
+        if let Some(seed) = seed {
+            self.analysis.join_into(&mut acc, seed);
         }
         acc
     }
@@ -240,26 +282,28 @@ impl<A: Analysis> Solver<'_, A> {
             Phase::Ascending { iter } => {
                 let iter = iter.saturating_add(1);
                 *phase = Phase::Ascending { iter };
-                self.ascend(h, &pre, self.policy.should_widen(iter))
+                let round = self.policy.should_widen(iter).then(|| iter - self.policy.delay - 1);
+                self.ascend(h, &pre, round)
             }
-            Phase::AscendingFinal => self.ascend(h, &pre, true),
+            Phase::AscendingFinal => self.ascend(h, &pre, Some(u32::MAX)),
             Phase::Descending { .. } if !stable => {
                 // A descending pass broke the post-fixpoint (non-monotone transfer):
                 // go back up, widening at once, and never narrow this component again.
                 *phase = Phase::AscendingFinal;
-                self.ascend(h, &pre, true)
+                self.ascend(h, &pre, Some(u32::MAX))
             }
             Phase::Descending { .. } => self.narrow_step(h, pre, phase),
         }
     }
 
-    /// `entry[h] := entry[h] ⊔ pre` (or `∇` when `widen`), transfer, repeat.
-    fn ascend(&mut self, h: NodeIndex, pre: &A::Domain, widen: bool) -> Result<AfterPass, FixpointError> {
+    /// `entry[h] := entry[h] ⊔ pre`, or with `Some(round)` the `round`-th widening
+    /// `entry[h] ∇ (entry[h] ⊔ pre)` (`Lattice::widen_round`); transfer, repeat.
+    fn ascend(&mut self, h: NodeIndex, pre: &A::Domain, widen: Option<u32>) -> Result<AfterPass, FixpointError> {
         let i = h.index();
         let mut next = self.entry[i].clone();
         next.join(pre);
-        if widen {
-            next = self.entry[i].widen(&next, self.thresholds);
+        if let Some(round) = widen {
+            next = self.entry[i].widen_round(&next, self.thresholds, round);
             self.stats.widenings += 1;
         }
         self.entry[i] = next;

@@ -10,7 +10,9 @@
 //! kernel prunes a path covered by one it has explored, and members covered by a new
 //! state are dropped. Concretisation: the union of
 //! the members' concretisations; the empty set is bottom. Each member's keys are
-//! cached next to it.
+//! cached next to it. Widening joins the constant variants of a group before widening
+//! it, except in the first `KEYED_WIDENING_ROUNDS` rounds at a head, where a group with
+//! at most `MAX_CONSTANT_VARIANTS` variants is widened member by member.
 
 use super::{AbsState, ShapeDetail, ShapeKey};
 use crate::liveness::RegMask;
@@ -23,7 +25,13 @@ pub const MAX_DISJUNCTS: usize = 128;
 /// apart by their constants. A group that would grow past it is joined into one
 /// member: a chain of `x = c ? a : b` diamonds (log2 by binary search, bit sets) would
 /// otherwise double the members at each diamond, and paired packet offsets need two.
-pub const MAX_CONSTANT_VARIANTS: usize = 4;
+/// Eight lets a loop over a few constants (a state machine: linux-selftests/loop5 walks
+/// 8 (i, step) pairs) keep them; 4, 8 and 16 give the same verdicts on ebpf-samples.
+pub const MAX_CONSTANT_VARIANTS: usize = 8;
+
+/// Widening rounds at one loop head in which groups with few constant variants are
+/// widened member by member (`StateSet::widen_by`); later rounds widen whole groups.
+pub const KEYED_WIDENING_ROUNDS: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StateSet {
@@ -184,6 +192,78 @@ impl StateSet {
         self.states.push(acc);
     }
 
+    /// Widening. Members are matched by their `ShapeDetail::ZeroClass` group: the
+    /// members of one group are joined on each side, then widened, so a loop
+    /// counter's successive constants do not keep adding members. With `by_key`, a
+    /// group that holds at most `MAX_CONSTANT_VARIANTS` distinct exact keys on both
+    /// sides together is instead widened member by member (same exact key), its
+    /// constants kept: a loop whose relevant registers take a few constants (a state
+    /// machine, the kernel's walk with constants) converges without losing them. Finite:
+    /// the solver passes `by_key` only in the first `KEYED_WIDENING_ROUNDS` rounds.
+    fn widen_by(&self, newer: &Self, t: &Thresholds, by_key: bool) -> Self {
+        // Each member's (group, exact) key in this set's keying.
+        let keyed = |set: &StateSet| -> Vec<ShapeKey> {
+            if set.relevant == self.relevant {
+                set.keys.clone()
+            } else {
+                set.states.iter().map(|s| self.key(s)).collect()
+            }
+        };
+        let (old_keys, new_keys) = (keyed(self), keyed(newer));
+        // Groups widened member by member.
+        let mut small: Vec<u64> = Vec::new();
+        if by_key {
+            let mut pairs: Vec<(u64, u64)> = old_keys.iter().chain(new_keys.iter()).map(|k| (k.group, k.exact)).collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            let mut i = 0;
+            while i < pairs.len() {
+                let g = pairs[i].0;
+                let n = pairs[i..].iter().take_while(|p| p.0 == g).count();
+                if n <= MAX_CONSTANT_VARIANTS {
+                    small.push(g);
+                }
+                i += n;
+            }
+        }
+        // The key members are matched on: (false, exact) in small groups, (true, group) else.
+        let slot = |k: &ShapeKey| if small.contains(&k.group) { (false, k.exact) } else { (true, k.group) };
+        let mut out: Vec<((bool, u64), AbsState)> = Vec::new();
+        for (s, k) in self.states.iter().zip(old_keys.iter()) {
+            let k = slot(k);
+            match out.iter_mut().find(|(o, m)| *o == k && m.frames.len() == s.frames.len()) {
+                Some((_, m)) => *m = m.join(s),
+                None => out.push((k, s.clone())),
+            }
+        }
+        let mut incoming: Vec<((bool, u64), AbsState)> = Vec::new();
+        for (s, k) in newer.states.iter().zip(new_keys.iter()) {
+            let k = slot(k);
+            match incoming.iter_mut().find(|(o, m)| *o == k && m.frames.len() == s.frames.len()) {
+                Some((_, m)) => *m = m.join(s),
+                None => incoming.push((k, s.clone())),
+            }
+        }
+        for (k, n) in incoming {
+            match out.iter_mut().find(|(o, m)| *o == k && m.frames.len() == n.frames.len()) {
+                Some((_, m)) => {
+                    if !n.leq(m) {
+                        *m = m.widen(&n, t);
+                    }
+                }
+                None => {
+                    if !out.iter().any(|(_, m)| n.leq(m)) {
+                        out.push((k, n));
+                    }
+                }
+            }
+        }
+        let mut set = StateSet { states: out.into_iter().map(|(_, s)| s).collect(), keys: Vec::new(), relevant: self.relevant };
+        set.rekey();
+        set.collapse_if_needed();
+        set
+    }
+
     /// Recomputes the keys, joining members whose keys became equal.
     fn rekey(&mut self) {
         let states = std::mem::take(&mut self.states);
@@ -244,40 +324,11 @@ impl Lattice for StateSet {
     }
 
     fn widen(&self, newer: &Self, t: &Thresholds) -> Self {
-        // Widening works on `ShapeDetail::ZeroClass` groups: members kept apart only by
-        // their constants are joined first, so a loop counter's successive constants
-        // do not keep adding members.
-        let group = |set: &StateSet| -> Vec<(u64, AbsState)> {
-            let mut g: Vec<(u64, AbsState)> = Vec::new();
-            for (s, key) in set.states.iter().zip(set.keys.iter()) {
-                // The cached group key is this hash when the set is keyed like `self`.
-                let k = if set.relevant == self.relevant { key.group } else { s.shape_masked(ShapeDetail::ZeroClass, self.relevant) };
-                match g.iter_mut().find(|(gk, m)| *gk == k && m.frames.len() == s.frames.len()) {
-                    Some((_, m)) => *m = m.join(s),
-                    None => g.push((k, s.clone())),
-                }
-            }
-            g
-        };
-        let mut out = group(self);
-        for (k, n) in group(newer) {
-            match out.iter_mut().find(|(o, m)| *o == k && m.frames.len() == n.frames.len()) {
-                Some((_, m)) => {
-                    if !n.leq(m) {
-                        *m = m.widen(&n, t);
-                    }
-                }
-                None => {
-                    if !out.iter().any(|(_, m)| n.leq(m)) {
-                        out.push((k, n));
-                    }
-                }
-            }
-        }
-        let mut set = StateSet { states: out.into_iter().map(|(_, s)| s).collect(), keys: Vec::new(), relevant: self.relevant };
-        set.rekey();
-        set.collapse_if_needed();
-        set
+        self.widen_by(newer, t, false)
+    }
+
+    fn widen_round(&self, newer: &Self, t: &Thresholds, round: u32) -> Self {
+        self.widen_by(newer, t, round < KEYED_WIDENING_ROUNDS)
     }
 
     fn narrow(&self, newer: &Self) -> Self {
@@ -450,5 +501,47 @@ mod tests {
         let mut s = with(Reg::R1, RegState::constant(7));
         s.pkt_ranges.insert(5, 2);
         assert!(StateSet::single(s).leq(&set));
+    }
+
+    #[test]
+    fn early_widening_rounds_keep_few_constants_apart() {
+        // A state machine's register takes 1, 3, 7 (one zero class, so one group): the
+        // first rounds keep the constants (each member widened against its own), later
+        // rounds join the group.
+        let t = Thresholds::default();
+        let head = StateSet::single(with(Reg::R1, RegState::constant(1)));
+        let mut next = head.clone();
+        for c in [3, 7] {
+            next.join(&StateSet::single(with(Reg::R1, RegState::constant(c))));
+        }
+        let early = head.widen_round(&next, &t, 0);
+        assert_eq!(early.states.len(), 3);
+        assert!(next.leq(&early) && head.leq(&early));
+        let late = head.widen_round(&next, &t, KEYED_WIDENING_ROUNDS);
+        assert_eq!(late.states.len(), 1);
+        assert!(next.leq(&late) && head.leq(&late));
+        assert_eq!(late, head.widen(&next, &t));
+    }
+
+    #[test]
+    fn keyed_widening_of_a_counter_terminates() {
+        // A counter 0, 1, 2, ... widened round by round as the solver does: the keyed
+        // rounds add constants, then the group is joined and widened.
+        let t = Thresholds::default();
+        let mut head = StateSet::single(with(Reg::R1, RegState::constant(0)));
+        let mut stable = false;
+        for i in 1..40u64 {
+            let mut next = head.clone();
+            next.join(&StateSet::single(with(Reg::R1, RegState::constant(i))));
+            if next.leq(&head) {
+                stable = true;
+                break;
+            }
+            let widened = head.widen_round(&next, &t, (i - 1) as u32);
+            assert!(next.leq(&widened), "round {i}: not an upper bound");
+            head = widened;
+            assert!(head.states.len() <= MAX_CONSTANT_VARIANTS, "{} members after {i} rounds", head.states.len());
+        }
+        assert!(stable, "widening did not stabilise");
     }
 }

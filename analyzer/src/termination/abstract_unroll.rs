@@ -16,6 +16,10 @@
 //! block-visit limits (counted over the nesting) give `None` (the Z3 search then
 //! decides). Cheap where it applies (small constant-bounded loops: microseconds, where a
 //! ranking search costs tens of milliseconds of Z3).
+//!
+//! The same walk seeds the fixpoint ([`Unroller::seed`]): the solver starts a loop's head
+//! from the join of the head states of a short unrolling, as the kernel's walk sees them,
+//! and a seeding that ended answers the termination check for the same entry state.
 
 use crate::cfg::{Block, Cfg, EdgeKind, Loop};
 use crate::fixpoint::Analysis;
@@ -24,6 +28,7 @@ use lattices::Lattice;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 /// Passes tried before giving up.
@@ -33,7 +38,7 @@ pub const MAX_BLOCK_VISITS: u64 = 100_000;
 
 /// The loops of a CFG with what the unrolling needs, computed once per program: each
 /// block's position in the WTO order and each loop's directly nested loops.
-pub struct LoopNest<'l> {
+struct LoopNest<'l> {
     loops: &'l [Loop],
     /// WTO position by node index (`usize::MAX`: unreachable).
     pos: Vec<usize>,
@@ -42,7 +47,7 @@ pub struct LoopNest<'l> {
 }
 
 impl<'l> LoopNest<'l> {
-    pub fn new(cfg: &Cfg, loops: &'l [Loop]) -> LoopNest<'l> {
+    fn new(cfg: &Cfg, loops: &'l [Loop]) -> LoopNest<'l> {
         let mut pos = vec![usize::MAX; cfg.graph.node_count()];
         for (i, n) in cfg.wto.order().iter().enumerate() {
             if let Some(p) = pos.get_mut(n.index()) {
@@ -72,43 +77,134 @@ impl<'l> LoopNest<'l> {
     }
 }
 
-/// The most times the head of loop `lp` runs per entry, if the unrolling ends within
-/// the limits. `exit_of` gives the fixpoint's state at the exit of a block; `nest` gives
-/// the loops nested in `lp`.
-pub fn head_visits<A>(
-    analysis: &A,
-    cfg: &Cfg,
-    nest: &LoopNest<'_>,
-    lp: &Loop,
-    exit_of: &dyn Fn(NodeIndex) -> Option<StateSet>,
-) -> Option<u64>
-where
-    A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
-{
-    let g = &cfg.graph;
-    let inside: HashSet<NodeIndex> = lp.nodes.iter().copied().collect();
-    // The program's entry block starts with the entry state (no edge carries it).
-    let mut head = if lp.head == cfg.entry { analysis.entry_state() } else { StateSet::bottom() };
-    for e in g.edges_directed(lp.head, Direction::Incoming) {
-        if inside.contains(&e.source()) {
-            continue;
-        }
-        let Some(x) = exit_of(e.source()) else { continue };
-        if x.is_bottom() {
-            continue;
-        }
-        analysis.join_into(&mut head, analysis.transfer_edge(e.weight(), e.source(), lp.head, &x));
-    }
-    let mut visits = 0u64;
-    let b = body(cfg, nest, lp)?;
-    run_loop(analysis, cfg, &b, head, &mut visits, false).map(|r| r.passes)
+/// Limits of one unrolling (nested loops' passes count against their own `passes`,
+/// their block visits against the shared `visits`).
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    passes: u64,
+    visits: u64,
 }
 
-/// What running one loop to its end gave: the passes, and (when asked) each block's
-/// exit state joined over all passes (what leaves the loop from it, at any pass).
+/// The termination check's limits.
+const CHECK_LIMITS: Limits = Limits { passes: MAX_PASSES, visits: MAX_BLOCK_VISITS };
+
+/// Passes a seeding unrolling (`Unroller::seed`) may take: loops that run longer are
+/// left to the widening fixpoint.
+pub const SEED_MAX_PASSES: u64 = 64;
+/// Block visits a seeding unrolling may take (nested loops included).
+pub const SEED_MAX_BLOCK_VISITS: u64 = 4096;
+
+/// What an unrolling counted: block visits, and instructions run (one per member state,
+/// as the kernel counts processed instructions).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counters {
+    visits: u64,
+    steps: u64,
+}
+
+/// Loop unrolling for one program, shared by the fixpoint and the termination check.
+///
+/// The fixpoint asks [`Unroller::seed`] for a loop head's first state when it enters a
+/// loop: the loop is run from its entry state as the kernel walks it, and the join of
+/// the head states over the passes is where the fixpoint starts (it then checks that
+/// state with one pass and goes on from there as usual, so the result is a post-fixpoint
+/// whatever the seed). A loop with constant bounds thus gets its exact invariant
+/// without widening. The termination check asks [`Unroller::head_visits`] for a bound;
+/// a seeding that ran the loop to its end from the same entry state answers it.
+pub struct Unroller<'l> {
+    cfg: &'l Cfg,
+    /// Prepared bodies by head (None: not of the unrollable shape).
+    bodies: HashMap<NodeIndex, Option<Body<'l>>>,
+    /// Heads the fixpoint may seed: loops that are not callback loops and hold none.
+    seedable: HashSet<NodeIndex>,
+    /// Per head, the latest seeding that ran the loop to its end: its entry state and
+    /// the passes it took.
+    ended: RefCell<HashMap<NodeIndex, (StateSet, u64)>>,
+}
+
+impl<'l> Unroller<'l> {
+    /// `loops` are `cfg.loops()`; `seedable` says which of them the fixpoint may seed.
+    pub fn new(cfg: &'l Cfg, loops: &'l [Loop], seedable: impl Fn(&Loop) -> bool) -> Unroller<'l> {
+        let nest = LoopNest::new(cfg, loops);
+        let bodies = loops.iter().map(|l| (l.head, body(cfg, &nest, l))).collect();
+        let seedable = loops.iter().filter(|l| seedable(l)).map(|l| l.head).collect();
+        Unroller { cfg, bodies, seedable, ended: RefCell::new(HashMap::new()) }
+    }
+
+    /// The head state the fixpoint starts loop `head` from, given the state `entry`
+    /// arriving from outside the loop: the join of the head states of the passes of an
+    /// unrolling from `entry` (covering `entry`), when the unrolling ends (no state
+    /// returns to the head) or reaches a head state the join already covers, within
+    /// [`SEED_MAX_PASSES`] and [`SEED_MAX_BLOCK_VISITS`]; and the instructions it ran.
+    pub fn seed<A>(&self, analysis: &A, head: NodeIndex, entry: &StateSet) -> Option<(StateSet, u64)>
+    where
+        A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
+    {
+        if entry.is_bottom() || !self.seedable.contains(&head) {
+            return None;
+        }
+        let b = self.bodies.get(&head)?.as_ref()?;
+        let limits = Limits { passes: SEED_MAX_PASSES, visits: SEED_MAX_BLOCK_VISITS };
+        let mut count = Counters::default();
+        let run = run_loop(analysis, self.cfg, b, entry.clone(), &mut count, limits, Collect::Heads);
+        let run = run?;
+        if run.ended {
+            self.ended.borrow_mut().insert(head, (entry.clone(), run.passes));
+        }
+        Some((run.heads, count.steps))
+    }
+
+    /// The most times the head of loop `lp` runs per entry, if the unrolling ends within
+    /// the limits. `exit_of` gives the fixpoint's state at the exit of a block.
+    pub fn head_visits<A>(&self, analysis: &A, lp: &Loop, exit_of: &dyn Fn(NodeIndex) -> Option<StateSet>) -> Option<u64>
+    where
+        A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
+    {
+        let g = &self.cfg.graph;
+        let inside: HashSet<NodeIndex> = lp.nodes.iter().copied().collect();
+        // The program's entry block starts with the entry state (no edge carries it).
+        let mut head = if lp.head == self.cfg.entry { analysis.entry_state() } else { StateSet::bottom() };
+        for e in g.edges_directed(lp.head, Direction::Incoming) {
+            if inside.contains(&e.source()) {
+                continue;
+            }
+            let Some(x) = exit_of(e.source()) else { continue };
+            if x.is_bottom() {
+                continue;
+            }
+            analysis.join_into(&mut head, analysis.transfer_edge(e.weight(), e.source(), lp.head, &x));
+        }
+        if let Some((seeded, passes)) = self.ended.borrow().get(&lp.head) {
+            if *seeded == head {
+                return Some(*passes);
+            }
+        }
+        let b = self.bodies.get(&lp.head)?.as_ref()?;
+        let run = run_loop(analysis, self.cfg, b, head, &mut Counters::default(), CHECK_LIMITS, Collect::Nothing)?;
+        run.ended.then_some(run.passes)
+    }
+}
+
+/// What an unrolling keeps besides the pass count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Collect {
+    Nothing,
+    /// Each block's exits joined over the passes (a nested loop's caller needs them).
+    Outs,
+    /// The head states joined over the passes; stop early once a pass brings back a
+    /// head state the join covers (the join is then a loop invariant).
+    Heads,
+}
+
+/// What running one loop gave: the passes, whether it ended (no state came back to the
+/// head), each block's exit state joined over all passes (with `Collect::Outs`: what
+/// leaves the loop from it, at any pass), and the head states joined (with
+/// `Collect::Heads`).
 struct LoopRun {
     passes: u64,
+    ended: bool,
     outs: HashMap<NodeIndex, StateSet>,
+    heads: StateSet,
 }
 
 /// A loop's body prepared for unrolling: its blocks in WTO order (head first), its
@@ -183,20 +279,34 @@ fn body<'l>(cfg: &Cfg, nest: &LoopNest<'l>, lp: &'l Loop) -> Option<Body<'l>> {
 }
 
 /// Runs the loop pass by pass from head state `head` until no state returns to the
-/// head. Nested loops are run to their end inside each pass (their blocks' exits over
-/// all their passes feed the rest of the pass). `collect`: also return each block's
-/// exits joined over the passes (a nested loop's caller needs them). None when a limit
-/// is reached.
-fn run_loop<A>(analysis: &A, cfg: &Cfg, b: &Body<'_>, mut head: StateSet, visits: &mut u64, collect: bool) -> Option<LoopRun>
+/// head (or, with `Collect::Heads`, until the returning state is covered by the join of
+/// the earlier ones). Nested loops are run to their end inside each pass (their blocks'
+/// exits over all their passes feed the rest of the pass). None when a limit is reached.
+fn run_loop<A>(
+    analysis: &A,
+    cfg: &Cfg,
+    b: &Body<'_>,
+    mut head: StateSet,
+    count: &mut Counters,
+    limits: Limits,
+    collect: Collect,
+) -> Option<LoopRun>
 where
     A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
 {
     let g = &cfg.graph;
     let mut passes = 0u64;
     let mut total: HashMap<NodeIndex, StateSet> = HashMap::new();
+    let mut heads = StateSet::bottom();
     while !head.is_bottom() {
+        if collect == Collect::Heads {
+            if passes > 0 && head.leq(&heads) {
+                return Some(LoopRun { passes, ended: false, outs: total, heads });
+            }
+            analysis.join_into(&mut heads, head.clone());
+        }
         passes += 1;
-        if passes > MAX_PASSES {
+        if passes > limits.passes {
             return None;
         }
         let mut out: HashMap<NodeIndex, StateSet> = HashMap::with_capacity(b.order.len());
@@ -230,15 +340,20 @@ where
             let ran: &[NodeIndex] = match child {
                 Some(ci) if i != 0 => {
                     let c = &b.children[ci];
-                    let run = run_loop(analysis, cfg, c, input, visits, true)?;
+                    let run = run_loop(analysis, cfg, c, input, count, limits, Collect::Outs)?;
+                    if !run.ended {
+                        return None;
+                    }
                     out.extend(run.outs);
                     c.nodes
                 }
                 _ => {
-                    *visits += 1;
-                    if *visits > MAX_BLOCK_VISITS {
+                    count.visits += 1;
+                    if count.visits > limits.visits {
                         return None;
                     }
+                    let len = g[*n].end.saturating_sub(g[*n].start) as u64 + 1;
+                    count.steps += len * input.states.len() as u64;
                     out.insert(*n, analysis.transfer_node_from(*n, &g[*n], &input));
                     std::slice::from_ref(n)
                 }
@@ -255,7 +370,7 @@ where
                 }
             }
         }
-        if collect {
+        if collect == Collect::Outs {
             for (n, x) in out {
                 match total.get_mut(&n) {
                     Some(t) => analysis.join_into(t, x),
@@ -267,7 +382,7 @@ where
         }
         head = next_head;
     }
-    Some(LoopRun { passes, outs: total })
+    Some(LoopRun { passes, ended: true, outs: total, heads })
 }
 
 #[cfg(test)]
@@ -345,5 +460,37 @@ mod tests {
         let (_, loops) = loops_of("r2 = *(u32 *)(r1 +12)\nr0 = 0\nr0 += 1\nif r0 < r2 goto pc-2\nr0 = 0\nexit\n");
         assert_eq!(loops.len(), 1);
         assert!(loops[0].contains("ranking function"), "{loops:?}");
+    }
+
+    /// A loop whose counter does not decide its exit: `r7` counts 8 iterations down
+    /// while `r6` steps the offset into a 32-byte array value by 4.
+    const OFFSET_LOOP: &str = "r6 = 0\nr7 = 8\n*(u32 *)(r10 -4) = r6\nr2 = r10\nr2 += -4\nr1 = map[idx:1]\n\
+        call bpf_map_lookup_elem#1\nif r0 == 0x0 goto pc+7\nr1 = r0\nr1 += r6\nr2 = *(u32 *)(r1 +0)\n\
+        r6 += 4\nr7 += -1\nif r7 != 0x0 goto pc-6\nr0 = 0\nexit\n";
+
+    fn verify_offset_loop(seed_loops: bool, array_value: u32) -> crate::verify::ProgramResult {
+        let gp = GeneratedProgram {
+            insns: parse_program(OFFSET_LOOP).expect("parses"),
+            prog_type: ProgType::Xdp,
+            maps: crate::gen::generator_maps(8, array_value, 4),
+        };
+        verify_program(&object_for_generated(&gp, "t"), 0, &Config { seed_loops, ..Config::default() })
+    }
+
+    #[test]
+    fn seeded_loop_keeps_the_walked_constants() {
+        // Seeded, the head starts from the 8 (r6, r7) pairs of the walk: every read is in
+        // bounds, as the kernel (which walks the loop) finds. Widening alone loses the
+        // relation between r6 and r7 and bounds r6 by nothing.
+        let seeded = verify_offset_loop(true, 32);
+        assert_eq!(seeded.verdict, Verdict::Accepted, "{:?}", seeded.diagnostics);
+        assert_eq!(seeded.stats.loops, vec!["loop at insn 9-14: at most 8 iterations".to_string()]);
+        let widened = verify_offset_loop(false, 32);
+        assert_eq!(widened.verdict, Verdict::Rejected);
+        assert_eq!(widened.stats.loops, seeded.stats.loops);
+        // One byte less and the last read is out of bounds: rejected, seeded or not.
+        let short = verify_offset_loop(true, 31);
+        assert_eq!(short.verdict, Verdict::Rejected);
+        assert!(short.diagnostics.iter().any(|d| d.message.contains("invalid access to map value")), "{:?}", short.diagnostics);
     }
 }

@@ -162,7 +162,7 @@ pub fn check_loops(
 }
 
 /// [`check_loops`], trying first for each loop `abstract_bound` (the analysis's own
-/// unrolling, [`abstract_unroll::head_visits`], nested loops run to their end inside each
+/// unrolling, [`abstract_unroll::Unroller::head_visits`], nested loops run to their end inside each
 /// pass): a bound found there needs no Z3.
 pub fn check_loops_with(
     insns: &[Insn],
@@ -172,18 +172,14 @@ pub fn check_loops_with(
     config: &TerminationConfig,
 ) -> Vec<LoopResult> {
     let loops = cfg.loops();
-    let callback_heads: HashSet<NodeIndex> =
-        loops.iter().filter(|l| is_callback_loop(insns, cfg, l)).map(|l| l.head).collect();
+    let unrollable = unrollable_loops(insns, cfg, &loops);
     let timeout_ms = config.query_timeout.as_millis().clamp(1, u32::MAX as u128) as u32;
     loops
         .iter()
         .map(|lp| {
             let start = Instant::now();
-            // Nested loops are unrolled inside each pass, unless one of them is a
-            // callback loop (bounded by the helper, not by its body).
-            let nested_callback = lp.nodes.iter().any(|n| *n != lp.head && callback_heads.contains(n));
             let unrolled = match abstract_bound {
-                Some(f) if !nested_callback && !is_callback_loop(insns, cfg, lp) => f(lp),
+                Some(f) if unrollable.contains(&lp.head) => f(lp),
                 _ => None,
             };
             let (outcome, method, ranking) = match unrolled {
@@ -200,6 +196,19 @@ pub fn check_loops_with(
                 time: start.elapsed(),
             }
         })
+        .collect()
+}
+
+/// Heads of the loops the analysis's own unrolling may run: not callback loops and
+/// holding none (those are bounded by the helper, not by their body). Nested loops are
+/// unrolled inside each pass.
+pub fn unrollable_loops(insns: &[Insn], cfg: &Cfg, loops: &[Loop]) -> HashSet<NodeIndex> {
+    let callback_heads: HashSet<NodeIndex> =
+        loops.iter().filter(|l| is_callback_loop(insns, cfg, l)).map(|l| l.head).collect();
+    loops
+        .iter()
+        .filter(|lp| !lp.nodes.iter().any(|n| callback_heads.contains(n)))
+        .map(|lp| lp.head)
         .collect()
 }
 
