@@ -13,7 +13,8 @@
 use crate::analysis::{EbpfAnalysis, StepEvent};
 use crate::cfg::{Block, EdgeKind};
 use crate::diag::Diagnostic;
-use crate::fixpoint::Analysis;
+use crate::fixpoint::{Analysis, Seed};
+use std::collections::HashSet;
 use crate::state::disjunct::StateSet;
 use crate::state::AbsState;
 use crate::termination::abstract_unroll::Unroller;
@@ -35,14 +36,41 @@ pub struct BlockFindings {
     pub stack_depth: i64,
 }
 
+impl BlockFindings {
+    /// Adds what another visit of the block found (the union: diagnostics without
+    /// repeats, the lowest-pc first error, one error state per pc, the deepest stack).
+    fn add(&mut self, other: BlockFindings) {
+        if let Some((pc, st)) = other.first_error {
+            if self.first_error.as_ref().is_none_or(|(p, _)| pc < *p) {
+                self.first_error = Some((pc, st));
+            }
+        }
+        for (pc, st) in other.error_states {
+            if !self.error_states.iter().any(|(p, _)| *p == pc) {
+                self.error_states.push((pc, st));
+            }
+        }
+        for d in other.diags {
+            if !self.diags.contains(&d) {
+                self.diags.push(d);
+            }
+        }
+        self.stack_depth = self.stack_depth.max(other.stack_depth);
+    }
+}
+
 /// An [`EbpfAnalysis`] that records [`BlockFindings`] at every node visit.
 pub struct RecordingAnalysis<'s, 'a> {
     pub inner: &'s EbpfAnalysis<'a>,
     findings: RefCell<Vec<BlockFindings>>,
     /// Instructions executed so far, one per member state (the kernel's "processed insns").
     steps: std::cell::Cell<u64>,
-    /// Runs loops ahead for the solver's first head states (`Analysis::seed_component`).
+    /// Runs loops ahead for the solver (`Analysis::seed_component`).
     unroller: Option<&'s Unroller<'s>>,
+    /// While the unroller walks a loop: the nodes visited so far in the walk. A node's
+    /// first visit in a walk replaces its findings, later ones add to them (every pass
+    /// of the walk is part of the check when the walk solves the loop).
+    walk: RefCell<Option<HashSet<usize>>>,
 }
 
 impl<'s, 'a> RecordingAnalysis<'s, 'a> {
@@ -53,6 +81,7 @@ impl<'s, 'a> RecordingAnalysis<'s, 'a> {
             findings: RefCell::new(vec![BlockFindings::default(); nodes]),
             steps: std::cell::Cell::new(0),
             unroller: None,
+            walk: RefCell::new(None),
         }
     }
 
@@ -106,8 +135,13 @@ impl Analysis for RecordingAnalysis<'_, '_> {
             }
         });
         self.steps.set(self.steps.get() + steps);
+        let first_in_walk = self.walk.borrow_mut().as_mut().is_none_or(|seen| seen.insert(node.index()));
         if let Some(slot) = self.findings.borrow_mut().get_mut(node.index()) {
-            *slot = found;
+            if first_in_walk {
+                *slot = found;
+            } else {
+                slot.add(found);
+            }
         }
         out
     }
@@ -130,10 +164,23 @@ impl Analysis for RecordingAnalysis<'_, '_> {
         self.inner.thresholds()
     }
 
-    fn seed_component(&self, head: NodeIndex, entry: &StateSet) -> Option<StateSet> {
-        let (seed, steps) = self.unroller?.seed(self.inner, head, entry)?;
-        self.steps.set(self.steps.get() + steps);
-        Some(seed)
+    fn seed_component(&self, head: NodeIndex, entry: &StateSet) -> Option<Seed<StateSet>> {
+        let unroller = self.unroller?;
+        *self.walk.borrow_mut() = Some(HashSet::new());
+        let seed = unroller.seed(self, head, entry);
+        let seen = self.walk.borrow_mut().take().unwrap_or_default();
+        if matches!(seed, Some(Seed::Solved(_))) {
+            // Blocks of the loop no pass reached: no findings (drop older ones).
+            let mut findings = self.findings.borrow_mut();
+            for n in unroller.loop_nodes(head) {
+                if !seen.contains(&n.index()) {
+                    if let Some(slot) = findings.get_mut(n.index()) {
+                        *slot = BlockFindings::default();
+                    }
+                }
+            }
+        }
+        seed
     }
 }
 

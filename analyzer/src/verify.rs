@@ -580,7 +580,6 @@ fn verify_linked(
         }
     };
     res.stats.node_visits = fix.stats.node_visits;
-    if std::env::var_os("BPFCHECK_DEBUG_STATS").is_some() { eprintln!("{}: {:?}", prog.name, fix.stats); }
     // Termination: every loop must be proven to end, and the longest path must fit the
     // kernel's instruction budget.
     let mut loop_diags = Vec::new();

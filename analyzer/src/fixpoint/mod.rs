@@ -69,13 +69,28 @@ pub trait Analysis {
     /// Constants the domain's widening may stop at before going to infinity.
     fn thresholds(&self) -> &Thresholds;
 
-    /// A first state for component head `head` when the solver enters its component,
-    /// given `entry`, the join of what the edges from outside the component bring (an
-    /// analysis that can run the loop ahead, as the kernel does, returns the states the
-    /// head sees; the solver joins it into the head's state and iterates from there, so
-    /// any value is sound). Default: none.
-    fn seed_component(&self, head: NodeIndex, entry: &Self::Domain) -> Option<Self::Domain> {
+    /// What the analysis can say of the component headed by `head` when the solver
+    /// enters it, given `entry`, the join of what the edges from outside the component
+    /// bring: an analysis that can run the loop ahead, as the kernel walks it, returns a
+    /// first state for the head or the whole component solved (see [`Seed`]). Default:
+    /// nothing.
+    fn seed_component(&self, head: NodeIndex, entry: &Self::Domain) -> Option<Seed<Self::Domain>> {
         let _ = (head, entry);
         None
     }
+}
+
+/// What `Analysis::seed_component` gives for a component.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Seed<D> {
+    /// A first state for the head, joined into the head's state; the solver iterates
+    /// from there as usual (any value is sound: the iteration checks it).
+    Head(D),
+    /// The component solved ahead: the exit state of its nodes (a node left out, or
+    /// bottom, is unreachable). The solver takes them, computes the nodes' entry states
+    /// from them (`pre`), and does not iterate. The analysis vouches that these exits
+    /// cover every execution through the component and that it checked every node on
+    /// every state it ran (an unrolling that ended: every execution's k-th pass is in
+    /// the k-th abstract pass).
+    Solved(Vec<(NodeIndex, D)>),
 }

@@ -34,7 +34,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 
-use super::{Analysis, Budget, Lattice, Thresholds, WideningPolicy, Wto};
+use super::{Analysis, Budget, Lattice, Seed, Thresholds, WideningPolicy, Wto};
 
 /// Counters of one fixpoint computation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct FixpointStats {
     pub narrowings: u64,
     /// Passes over component bodies (all components together).
     pub component_passes: u64,
+    /// Components the analysis solved ahead (`Seed::Solved`), not iterated.
+    pub solved_ahead: u64,
 }
 
 /// The invariants: state at entry and exit of every node, indexed by `NodeIndex::index()`.
@@ -177,7 +179,28 @@ pub fn solve<A: Analysis>(
         let Some(&v) = order.get(pos) else { break };
         let end = wto.component_end(pos);
         let pre = match end {
-            Some(end) => s.seeded_pre(v, |p| wto_pos.get(p.index()).is_some_and(|&q| (pos..end).contains(&q))),
+            Some(end) => {
+                let (pre, solved) = s.seeded_pre(v, |p| wto_pos.get(p.index()).is_some_and(|&q| (pos..end).contains(&q)));
+                if let Some(exits) = solved {
+                    // Solved ahead: exits as given, entries from them, no iteration.
+                    let nodes = order.get(pos..end).unwrap_or_default();
+                    for n in nodes {
+                        s.exit[n.index()] = A::Domain::bottom();
+                    }
+                    for (n, x) in exits {
+                        if let Some(slot) = s.exit.get_mut(n.index()) {
+                            *slot = x;
+                        }
+                    }
+                    for n in nodes {
+                        s.entry[n.index()] = s.pre(*n);
+                    }
+                    s.stats.solved_ahead += 1;
+                    pos = end;
+                    continue;
+                }
+                pre
+            }
             None => s.pre(v),
         };
         s.entry[v.index()] = pre;
@@ -210,9 +233,11 @@ impl<A: Analysis> Solver<'_, A> {
     }
 
     /// `pre(h)` for a component head `h` entered from outside (`inside` tells the
-    /// component's nodes), joined with the analysis's seed for it
-    /// (`Analysis::seed_component`, given what the edges from outside bring).
-    fn seeded_pre(&self, h: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> A::Domain {
+    /// component's nodes), joined with the analysis's first head state for it
+    /// (`Analysis::seed_component`, given what the edges from outside bring); or the
+    /// component's exits when the analysis solved it ahead.
+    #[allow(clippy::type_complexity)]
+    fn seeded_pre(&self, h: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> (A::Domain, Option<Vec<(NodeIndex, A::Domain)>>) {
         let mut outside = if h == self.entry_node { self.analysis.entry_state() } else { A::Domain::bottom() };
         let mut back = A::Domain::bottom();
         for e in self.g.edges_directed(h, Direction::Incoming) {
@@ -231,10 +256,12 @@ impl<A: Analysis> Solver<'_, A> {
         if !back.is_bottom() {
             self.analysis.join_into(&mut acc, back);
         }
-        if let Some(seed) = seed {
-            self.analysis.join_into(&mut acc, seed);
+        match seed {
+            Some(Seed::Head(d)) => self.analysis.join_into(&mut acc, d),
+            Some(Seed::Solved(exits)) => return (acc, Some(exits)),
+            None => {}
         }
-        acc
+        (acc, None)
     }
 
     /// `exit[v] := transfer_node(entry[v])`, charging the budget.

@@ -22,7 +22,7 @@
 //! and a seeding that ended answers the termination check for the same entry state.
 
 use crate::cfg::{Block, Cfg, EdgeKind, Loop};
-use crate::fixpoint::Analysis;
+use crate::fixpoint::{Analysis, Seed};
 use crate::state::disjunct::StateSet;
 use lattices::Lattice;
 use petgraph::graph::NodeIndex;
@@ -94,14 +94,6 @@ pub const SEED_MAX_PASSES: u64 = 64;
 /// Block visits a seeding unrolling may take (nested loops included).
 pub const SEED_MAX_BLOCK_VISITS: u64 = 4096;
 
-/// What an unrolling counted: block visits, and instructions run (one per member state,
-/// as the kernel counts processed instructions).
-#[derive(Clone, Copy, Debug, Default)]
-struct Counters {
-    visits: u64,
-    steps: u64,
-}
-
 /// Loop unrolling for one program, shared by the fixpoint and the termination check.
 ///
 /// The fixpoint asks [`Unroller::seed`] for a loop head's first state when it enters a
@@ -131,12 +123,15 @@ impl<'l> Unroller<'l> {
         Unroller { cfg, bodies, seedable, ended: RefCell::new(HashMap::new()) }
     }
 
-    /// The head state the fixpoint starts loop `head` from, given the state `entry`
-    /// arriving from outside the loop: the join of the head states of the passes of an
-    /// unrolling from `entry` (covering `entry`), when the unrolling ends (no state
-    /// returns to the head) or reaches a head state the join already covers, within
-    /// [`SEED_MAX_PASSES`] and [`SEED_MAX_BLOCK_VISITS`]; and the instructions it ran.
-    pub fn seed<A>(&self, analysis: &A, head: NodeIndex, entry: &StateSet) -> Option<(StateSet, u64)>
+    /// What the fixpoint gets for loop `head` entered with state `entry` (from outside
+    /// the loop): the loop is unrolled from `entry` within [`SEED_MAX_PASSES`] and
+    /// [`SEED_MAX_BLOCK_VISITS`]. When the unrolling ends (no state returns to the
+    /// head), the loop is solved: each block's exit states joined over the passes
+    /// (`Seed::Solved`; every block ran on every state of every pass through `analysis`,
+    /// so a recording analysis has checked them all). When a pass brings back a head
+    /// state the join of the earlier ones covers, that join is the head's first state
+    /// (`Seed::Head`). Otherwise nothing.
+    pub fn seed<A>(&self, analysis: &A, head: NodeIndex, entry: &StateSet) -> Option<Seed<StateSet>>
     where
         A: Analysis<Domain = StateSet, Node = Block, Edge = EdgeKind>,
     {
@@ -145,13 +140,19 @@ impl<'l> Unroller<'l> {
         }
         let b = self.bodies.get(&head)?.as_ref()?;
         let limits = Limits { passes: SEED_MAX_PASSES, visits: SEED_MAX_BLOCK_VISITS };
-        let mut count = Counters::default();
-        let run = run_loop(analysis, self.cfg, b, entry.clone(), &mut count, limits, Collect::Heads);
-        let run = run?;
-        if run.ended {
-            self.ended.borrow_mut().insert(head, (entry.clone(), run.passes));
+        let collect = Collect { outs: true, heads: true };
+        let run = run_loop(analysis, self.cfg, b, entry.clone(), &mut 0, limits, collect)?;
+        if !run.ended {
+            return Some(Seed::Head(run.heads));
         }
-        Some((run.heads, count.steps))
+        self.ended.borrow_mut().insert(head, (entry.clone(), run.passes));
+        let mut outs = run.outs;
+        Some(Seed::Solved(b.nodes.iter().map(|n| (*n, outs.remove(n).unwrap_or_default())).collect()))
+    }
+
+    /// The blocks of the loop headed by `head` (empty if it is not a loop).
+    pub fn loop_nodes(&self, head: NodeIndex) -> &[NodeIndex] {
+        self.bodies.get(&head).and_then(Option::as_ref).map_or(&[], |b| b.nodes)
     }
 
     /// The most times the head of loop `lp` runs per entry, if the unrolling ends within
@@ -180,26 +181,25 @@ impl<'l> Unroller<'l> {
             }
         }
         let b = self.bodies.get(&lp.head)?.as_ref()?;
-        let run = run_loop(analysis, self.cfg, b, head, &mut Counters::default(), CHECK_LIMITS, Collect::Nothing)?;
+        let run = run_loop(analysis, self.cfg, b, head, &mut 0, CHECK_LIMITS, Collect::default())?;
         run.ended.then_some(run.passes)
     }
 }
 
 /// What an unrolling keeps besides the pass count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Collect {
-    Nothing,
-    /// Each block's exits joined over the passes (a nested loop's caller needs them).
-    Outs,
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Collect {
+    /// Each block's exits joined over the passes (what leaves the loop from it, at any
+    /// pass: a nested loop's caller and a solved seed need them).
+    outs: bool,
     /// The head states joined over the passes; stop early once a pass brings back a
     /// head state the join covers (the join is then a loop invariant).
-    Heads,
+    heads: bool,
 }
 
 /// What running one loop gave: the passes, whether it ended (no state came back to the
-/// head), each block's exit state joined over all passes (with `Collect::Outs`: what
-/// leaves the loop from it, at any pass), and the head states joined (with
-/// `Collect::Heads`).
+/// head), each block's exit state joined over all passes (with `Collect::outs`), and
+/// the head states joined (with `Collect::heads`).
 struct LoopRun {
     passes: u64,
     ended: bool,
@@ -279,15 +279,15 @@ fn body<'l>(cfg: &Cfg, nest: &LoopNest<'l>, lp: &'l Loop) -> Option<Body<'l>> {
 }
 
 /// Runs the loop pass by pass from head state `head` until no state returns to the
-/// head (or, with `Collect::Heads`, until the returning state is covered by the join of
-/// the earlier ones). Nested loops are run to their end inside each pass (their blocks'
+/// head (or, with `Collect::heads`, until the returning state is covered by the join of
+/// the earlier ones). `visits` counts block visits over the nest. Nested loops are run to their end inside each pass (their blocks'
 /// exits over all their passes feed the rest of the pass). None when a limit is reached.
 fn run_loop<A>(
     analysis: &A,
     cfg: &Cfg,
     b: &Body<'_>,
     mut head: StateSet,
-    count: &mut Counters,
+    visits: &mut u64,
     limits: Limits,
     collect: Collect,
 ) -> Option<LoopRun>
@@ -299,7 +299,7 @@ where
     let mut total: HashMap<NodeIndex, StateSet> = HashMap::new();
     let mut heads = StateSet::bottom();
     while !head.is_bottom() {
-        if collect == Collect::Heads {
+        if collect.heads {
             if passes > 0 && head.leq(&heads) {
                 return Some(LoopRun { passes, ended: false, outs: total, heads });
             }
@@ -340,7 +340,7 @@ where
             let ran: &[NodeIndex] = match child {
                 Some(ci) if i != 0 => {
                     let c = &b.children[ci];
-                    let run = run_loop(analysis, cfg, c, input, count, limits, Collect::Outs)?;
+                    let run = run_loop(analysis, cfg, c, input, visits, limits, Collect { outs: true, heads: false })?;
                     if !run.ended {
                         return None;
                     }
@@ -348,12 +348,10 @@ where
                     c.nodes
                 }
                 _ => {
-                    count.visits += 1;
-                    if count.visits > limits.visits {
+                    *visits += 1;
+                    if *visits > limits.visits {
                         return None;
                     }
-                    let len = g[*n].end.saturating_sub(g[*n].start) as u64 + 1;
-                    count.steps += len * input.states.len() as u64;
                     out.insert(*n, analysis.transfer_node_from(*n, &g[*n], &input));
                     std::slice::from_ref(n)
                 }
@@ -370,7 +368,7 @@ where
                 }
             }
         }
-        if collect == Collect::Outs {
+        if collect.outs {
             for (n, x) in out {
                 match total.get_mut(&n) {
                     Some(t) => analysis.join_into(t, x),
