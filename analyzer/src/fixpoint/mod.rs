@@ -86,11 +86,10 @@ pub enum Seed<D> {
     /// A first state for the head, joined into the head's state; the solver iterates
     /// from there as usual (any value is sound: the iteration checks it).
     Head(D),
-    /// The component solved ahead: the exit state of its nodes (a node left out, or
-    /// bottom, is unreachable). The solver takes them, computes the nodes' entry states
-    /// from them (`pre`), and does not iterate. The analysis vouches that these exits
-    /// cover every execution through the component and that it checked every node on
-    /// every state it ran (an unrolling that ended: every execution's k-th pass is in
-    /// the k-th abstract pass).
-    Solved(Vec<(NodeIndex, D)>),
+    /// The component solved ahead: the entry and exit states of its nodes (a node left
+    /// out, or bottom, is unreachable). The solver takes them and does not iterate. The
+    /// analysis vouches that they cover every execution through the component and that
+    /// it checked every node on every state it ran (an unrolling that ended: every
+    /// execution's k-th pass is in the k-th abstract pass).
+    Solved(Vec<(NodeIndex, D, D)>),
 }

@@ -5,10 +5,11 @@
 //! its enclosing component: its entry state is the join, over its in-edges, of
 //! `transfer_edge(exit[pred])` (plus `entry_state()` at the entry node), and its exit state
 //! is `transfer_node(entry)`. A component `(h body)` is stabilised before anything after it:
-//! 0. *Seeding*: when the solver first reaches `h`, the analysis may give a first state
-//!    for it from what the edges from outside bring (`Analysis::seed_component`, e.g. an
-//!    unrolling of the loop); it is joined into `entry[h]`. Any seed is sound: step 1
-//!    checks it like any other head state.
+//! 0. *Seeding*: when the solver first reaches `h`, the analysis may give, from what the
+//!    edges from outside bring (`Analysis::seed_component`, e.g. an unrolling of the
+//!    loop), a first state for `h`, joined into `entry[h]` (any seed is sound: step 1
+//!    checks it like any other head state), or the whole component solved (its entry
+//!    and exit states, taken as they are: the component is not iterated).
 //! 1. *Ascending*: visit `h`, then the body (inner components stabilise themselves,
 //!    restarting from their current predecessors each time). Recompute `pre(h)`; if
 //!    `pre(h) ⊑ entry[h]` the component is stable, otherwise
@@ -181,19 +182,16 @@ pub fn solve<A: Analysis>(
         let pre = match end {
             Some(end) => {
                 let (pre, solved) = s.seeded_pre(v, |p| wto_pos.get(p.index()).is_some_and(|&q| (pos..end).contains(&q)));
-                if let Some(exits) = solved {
-                    // Solved ahead: exits as given, entries from them, no iteration.
-                    let nodes = order.get(pos..end).unwrap_or_default();
-                    for n in nodes {
+                if let Some(states) = solved {
+                    // Solved ahead: the states as given, no iteration.
+                    for n in order.get(pos..end).unwrap_or_default() {
+                        s.entry[n.index()] = A::Domain::bottom();
                         s.exit[n.index()] = A::Domain::bottom();
                     }
-                    for (n, x) in exits {
-                        if let Some(slot) = s.exit.get_mut(n.index()) {
-                            *slot = x;
+                    for (n, e, x) in states {
+                        if let (Some(es), Some(xs)) = (s.entry.get_mut(n.index()), s.exit.get_mut(n.index())) {
+                            (*es, *xs) = (e, x);
                         }
-                    }
-                    for n in nodes {
-                        s.entry[n.index()] = s.pre(*n);
                     }
                     s.stats.solved_ahead += 1;
                     pos = end;
@@ -235,9 +233,9 @@ impl<A: Analysis> Solver<'_, A> {
     /// `pre(h)` for a component head `h` entered from outside (`inside` tells the
     /// component's nodes), joined with the analysis's first head state for it
     /// (`Analysis::seed_component`, given what the edges from outside bring); or the
-    /// component's exits when the analysis solved it ahead.
+    /// component's entry and exit states when the analysis solved it ahead.
     #[allow(clippy::type_complexity)]
-    fn seeded_pre(&self, h: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> (A::Domain, Option<Vec<(NodeIndex, A::Domain)>>) {
+    fn seeded_pre(&self, h: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> (A::Domain, Option<Vec<(NodeIndex, A::Domain, A::Domain)>>) {
         let mut outside = if h == self.entry_node { self.analysis.entry_state() } else { A::Domain::bottom() };
         let mut back = A::Domain::bottom();
         for e in self.g.edges_directed(h, Direction::Incoming) {

@@ -127,8 +127,9 @@ impl<'l> Unroller<'l> {
     /// the loop): the loop is unrolled from `entry` within [`SEED_MAX_PASSES`] and
     /// [`SEED_MAX_BLOCK_VISITS`]. When the unrolling ends (no state returns to the
     /// head), the loop is solved: each block's exit states joined over the passes
-    /// (`Seed::Solved`; every block ran on every state of every pass through `analysis`,
-    /// so a recording analysis has checked them all). When a pass brings back a head
+    /// and entry states joined over the passes (`Seed::Solved`; every block ran on every
+    /// state of every pass through `analysis`, so a recording analysis has checked them
+    /// all). When a pass brings back a head
     /// state the join of the earlier ones covers, that join is the head's first state
     /// (`Seed::Head`). Otherwise nothing.
     pub fn seed<A>(&self, analysis: &A, head: NodeIndex, entry: &StateSet) -> Option<Seed<StateSet>>
@@ -140,14 +141,15 @@ impl<'l> Unroller<'l> {
         }
         let b = self.bodies.get(&head)?.as_ref()?;
         let limits = Limits { passes: SEED_MAX_PASSES, visits: SEED_MAX_BLOCK_VISITS };
-        let collect = Collect { outs: true, heads: true };
+        let collect = Collect { outs: true, ins: true, stop_when_covered: true };
         let run = run_loop(analysis, self.cfg, b, entry.clone(), &mut 0, limits, collect)?;
+        let (mut outs, mut ins) = (run.outs, run.ins);
         if !run.ended {
-            return Some(Seed::Head(run.heads));
+            return Some(Seed::Head(ins.remove(&head).unwrap_or_default()));
         }
         self.ended.borrow_mut().insert(head, (entry.clone(), run.passes));
-        let mut outs = run.outs;
-        Some(Seed::Solved(b.nodes.iter().map(|n| (*n, outs.remove(n).unwrap_or_default())).collect()))
+        let solved = b.nodes.iter().map(|n| (*n, ins.remove(n).unwrap_or_default(), outs.remove(n).unwrap_or_default()));
+        Some(Seed::Solved(solved.collect()))
     }
 
     /// The blocks of the loop headed by `head` (empty if it is not a loop).
@@ -192,19 +194,21 @@ struct Collect {
     /// Each block's exits joined over the passes (what leaves the loop from it, at any
     /// pass: a nested loop's caller and a solved seed need them).
     outs: bool,
-    /// The head states joined over the passes; stop early once a pass brings back a
-    /// head state the join covers (the join is then a loop invariant).
-    heads: bool,
+    /// Each block's entry states joined over the passes (a solved seed's entries).
+    ins: bool,
+    /// Stop once a pass brings back a head state the join of the earlier head states
+    /// covers (that join is then a loop invariant); needs `ins`.
+    stop_when_covered: bool,
 }
 
 /// What running one loop gave: the passes, whether it ended (no state came back to the
-/// head), each block's exit state joined over all passes (with `Collect::outs`), and
-/// the head states joined (with `Collect::heads`).
+/// head), and each block's exit and entry states joined over all passes (with
+/// `Collect::outs` and `Collect::ins`).
 struct LoopRun {
     passes: u64,
     ended: bool,
     outs: HashMap<NodeIndex, StateSet>,
-    heads: StateSet,
+    ins: HashMap<NodeIndex, StateSet>,
 }
 
 /// A loop's body prepared for unrolling: its blocks in WTO order (head first), its
@@ -279,9 +283,10 @@ fn body<'l>(cfg: &Cfg, nest: &LoopNest<'l>, lp: &'l Loop) -> Option<Body<'l>> {
 }
 
 /// Runs the loop pass by pass from head state `head` until no state returns to the
-/// head (or, with `Collect::heads`, until the returning state is covered by the join of
-/// the earlier ones). `visits` counts block visits over the nest. Nested loops are run to their end inside each pass (their blocks'
-/// exits over all their passes feed the rest of the pass). None when a limit is reached.
+/// head (or, with `Collect::stop_when_covered`, until the returning state is covered by
+/// the join of the earlier ones). `visits` counts block visits over the nest. Nested
+/// loops are run to their end inside each pass (their blocks' exits over all their
+/// passes feed the rest of the pass). None when a limit is reached.
 fn run_loop<A>(
     analysis: &A,
     cfg: &Cfg,
@@ -296,14 +301,18 @@ where
 {
     let g = &cfg.graph;
     let mut passes = 0u64;
-    let mut total: HashMap<NodeIndex, StateSet> = HashMap::new();
-    let mut heads = StateSet::bottom();
+    let mut outs: HashMap<NodeIndex, StateSet> = HashMap::new();
+    let mut ins: HashMap<NodeIndex, StateSet> = HashMap::new();
+    // `acc ⊔= x` in a map of joins.
+    let add = |totals: &mut HashMap<NodeIndex, StateSet>, n: NodeIndex, x: StateSet| match totals.get_mut(&n) {
+        Some(t) => analysis.join_into(t, x),
+        None => {
+            totals.insert(n, x);
+        }
+    };
     while !head.is_bottom() {
-        if collect.heads {
-            if passes > 0 && head.leq(&heads) {
-                return Some(LoopRun { passes, ended: false, outs: total, heads });
-            }
-            analysis.join_into(&mut heads, head.clone());
+        if collect.stop_when_covered && passes > 0 && ins.get(&b.head).is_some_and(|h| head.leq(h)) {
+            return Some(LoopRun { passes, ended: false, outs, ins });
         }
         passes += 1;
         if passes > limits.passes {
@@ -340,11 +349,15 @@ where
             let ran: &[NodeIndex] = match child {
                 Some(ci) if i != 0 => {
                     let c = &b.children[ci];
-                    let run = run_loop(analysis, cfg, c, input, visits, limits, Collect { outs: true, heads: false })?;
+                    let nested = Collect { outs: true, ins: collect.ins, stop_when_covered: false };
+                    let run = run_loop(analysis, cfg, c, input, visits, limits, nested)?;
                     if !run.ended {
                         return None;
                     }
                     out.extend(run.outs);
+                    for (m, x) in run.ins {
+                        add(&mut ins, m, x);
+                    }
                     c.nodes
                 }
                 _ => {
@@ -353,6 +366,9 @@ where
                         return None;
                     }
                     out.insert(*n, analysis.transfer_node_from(*n, &g[*n], &input));
+                    if collect.ins {
+                        add(&mut ins, *n, input);
+                    }
                     std::slice::from_ref(n)
                 }
             };
@@ -370,17 +386,12 @@ where
         }
         if collect.outs {
             for (n, x) in out {
-                match total.get_mut(&n) {
-                    Some(t) => analysis.join_into(t, x),
-                    None => {
-                        total.insert(n, x);
-                    }
-                }
+                add(&mut outs, n, x);
             }
         }
         head = next_head;
     }
-    Some(LoopRun { passes, ended: true, outs: total, heads })
+    Some(LoopRun { passes, ended: true, outs, ins })
 }
 
 #[cfg(test)]
