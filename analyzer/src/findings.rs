@@ -8,7 +8,10 @@
 //! a separate check pass over the final states would see, and recording it saves
 //! running every block twice. [`RecordingAnalysis`] wraps an [`EbpfAnalysis`] for the
 //! solver and keeps, per node, the findings of the node's latest visit; a node whose
-//! final entry is bottom is skipped by the caller (its record may be stale).
+//! final entry is bottom is skipped by the caller (its record may be stale). While the
+//! unroller walks a loop ahead for the solver (`Analysis::seed_component`), a block's
+//! findings add up over the walk's visits: when the walk solves the loop
+//! (`Seed::Solved`) there is no later visit, and the union over the passes is the check.
 
 use crate::analysis::{EbpfAnalysis, StepEvent};
 use crate::cfg::{Block, EdgeKind};
