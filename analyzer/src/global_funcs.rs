@@ -120,10 +120,9 @@ pub fn entry_state(params: &[ParamKind]) -> AbsState {
 
 /// The part of `prog` a global function's own verification sees: its instructions
 /// from `start` on, or None when it calls a function placed before it (it then stays
-/// inlined).
-pub fn sub_program(prog: &Program, start: usize) -> Option<Program> {
+/// inlined). `decoded` is `prog`'s instructions decoded.
+pub fn sub_program(prog: &Program, decoded: &[crate::insn::Insn], start: usize) -> Option<Program> {
     let insns = prog.insns.get(start..)?.to_vec();
-    let decoded = crate::insn::decode(&prog.insns).ok()?;
     for (pc, i) in decoded.iter().enumerate().skip(start) {
         let target = match i {
             crate::insn::Insn::Call(crate::insn::CallTarget::Local(imm)) => Some(pc as i64 + 1 + *imm as i64),
@@ -146,6 +145,7 @@ pub fn sub_program(prog: &Program, start: usize) -> Option<Program> {
             .iter()
             .filter(|l| l.pc >= start)
             .map(|l| crate::object::LineInfo { pc: l.pc - start, ..l.clone() })
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     })
 }

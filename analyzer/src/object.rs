@@ -113,7 +113,7 @@ pub struct Program {
     /// Start pc and name of each function in `insns` (the entry first, at pc 0).
     pub functions: Vec<(usize, String)>,
     /// Line info sorted by pc; an instruction's line is the last entry at or before it.
-    pub line_info: Vec<LineInfo>,
+    pub line_info: std::sync::Arc<Vec<LineInfo>>,
 }
 
 impl Program {

@@ -284,7 +284,7 @@ pub struct ProgramResult {
     pub error_states: Vec<(usize, String)>,
     pub stats: Stats,
     #[serde(skip)]
-    pub line_info: Vec<LineInfo>,
+    pub line_info: std::sync::Arc<Vec<LineInfo>>,
     /// Each instruction in the log's syntax, by pc: filled when states are collected or
     /// the program has diagnostics (empty for an accepted program analysed without states).
     #[serde(skip)]
@@ -324,11 +324,11 @@ impl ProgramResult {
                     expected_attach_type: None,
                     insns: Vec::new(),
                     functions: Vec::new(),
-                    line_info: Vec::new(),
+                    line_info: Default::default(),
                 },
             ),
         };
-        r.line_info.clear();
+        r.line_info = Default::default();
         r.error = Some(message.into());
         r
     }
@@ -437,7 +437,7 @@ pub fn verify_program_with_invariants(obj: &Object, index: usize, config: &Confi
             expected_attach_type: None,
             insns: Vec::new(),
             functions: Vec::new(),
-            line_info: Vec::new(),
+            line_info: Default::default(),
         };
         let mut r = ProgramResult::new(obj, &dummy);
         r.error = Some(format!("no program #{index}"));
@@ -492,7 +492,7 @@ fn verify_linked(
     // code can be analysed separately; otherwise they stay inlined).
     let globals: Vec<(crate::global_funcs::GlobalFunc, Program)> = crate::global_funcs::global_functions(obj, prog)
         .into_iter()
-        .filter_map(|g| crate::global_funcs::sub_program(prog, g.start).map(|p| (g, p)))
+        .filter_map(|g| crate::global_funcs::sub_program(prog, &insns, g.start).map(|p| (g, p)))
         .collect();
     let mut opaque: Vec<usize> = intrinsics.iter().map(|(pc, _)| *pc).collect();
     opaque.extend(globals.iter().map(|(g, _)| g.start));
@@ -527,7 +527,8 @@ fn verify_linked(
     };
     let analysis = EbpfAnalysis {
         entry: as_global.map(crate::global_funcs::entry_state).unwrap_or_else(AbsState::entry),
-        ..EbpfAnalysis::new(env, &cfg, thresholds_of(&insns, obj))
+        // Thresholds serve widening at loop heads only: none without loops.
+        ..EbpfAnalysis::new(env, &cfg, if cfg.wto.components().next().is_some() { thresholds_of(&insns, obj) } else { Thresholds::none() })
     };
     let _mem = crate::fixpoint::mem_budget::limit_scope(config.max_memory);
     let budget = Budget {

@@ -124,7 +124,7 @@ fn xdp_object(text: &str) -> Object {
             expected_attach_type: None,
             insns: parse_program(text).unwrap_or_else(|e| panic!("{e}")),
             functions: vec![(0, "prog".into())],
-            line_info: Vec::new(),
+            line_info: Default::default(),
         }],
         btf: None,
         parsed_btf: Default::default(),

@@ -66,7 +66,7 @@ fn one_program(insns: Vec<RawInsn>, maps: Vec<MapDef>, prog_type: ProgType) -> O
             expected_attach_type: None,
             insns,
             functions: vec![(0, "synthetic".into())],
-            line_info: Vec::new(),
+            line_info: Default::default(),
         }],
         btf: None,
         parsed_btf: Default::default(),

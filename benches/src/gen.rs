@@ -141,7 +141,7 @@ pub fn generate(shape: Shape, insns: usize) -> Result<Object, ParseError> {
             expected_attach_type: None,
             insns: code,
             functions: vec![(0, shape.name().into())],
-            line_info: Vec::new(),
+            line_info: Default::default(),
         }],
         btf: None,
         parsed_btf: Default::default(),

@@ -196,7 +196,7 @@ mod tests {
     fn state_falls_back_to_error_state_without_trace() {
         let mut r = testdata::rejected();
         r.trace.clear();
-        r.line_info.clear();
+        r.line_info = Default::default();
         let v = program_json(&r, &JsonOptions::default());
         assert_eq!(v["errors"][0]["state"], json!(r.error_state));
         assert_eq!(v["errors"][0]["source"], Value::Null);

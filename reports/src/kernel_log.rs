@@ -300,7 +300,7 @@ mod tests {
             .take_while(|l| !l.starts_with("verification time"))
             .collect();
         let mut r = testdata::rejected();
-        r.line_info.clear();
+        r.line_info = Default::default();
         let addr = "(18) r1 = 0xffff888107f52c00";
         for t in &mut r.trace {
             if t.pc == 3 {
@@ -349,7 +349,7 @@ mod tests {
         let mut again = r.line_info[1].clone();
         again.pc = 5;
         again.column = 30;
-        r.line_info.insert(2, again);
+        std::sync::Arc::make_mut(&mut r.line_info).insert(2, again);
         let log = kernel_log(&r, 1);
         assert!(!log.contains("BUG_ld"), "{log}");
         assert_eq!(log.matches("@ prog.c:11").count(), 1, "{log}");

@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn multi_line_message_is_indented() {
         let mut r = testdata::rejected();
-        r.line_info.clear();
+        r.line_info = Default::default();
         r.diagnostics[0].message = "invalid access to map value, value_size=4 off=0 size=8\nR1 min value is outside of the allowed memory range".into();
         let t = text_report(&[r], &[], false);
         assert!(t.contains("  6: invalid access to map value, value_size=4 off=0 size=8\n    R1 min value"), "{t}");

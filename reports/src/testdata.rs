@@ -29,7 +29,7 @@ fn base(section: &str, name: &str) -> ProgramResult {
         error_state: None,
         error_states: Vec::new(),
         stats: Stats::default(),
-        line_info: Vec::new(),
+        line_info: Default::default(),
         insn_text: Vec::new(),
     }
 }
@@ -85,7 +85,8 @@ pub(crate) fn rejected() -> ProgramResult {
         li(0, 10, 6, "\tint key = 0;"),
         li(3, 11, 12, "\tlong *v = bpf_map_lookup_elem(&h, &key);"),
         li(6, 12, 9, "\treturn *v;"),
-    ];
+    ]
+    .into();
     r
 }
 

@@ -237,7 +237,7 @@ mod tests {
             expected_attach_type: a,
             insns: Vec::new(),
             functions: Vec::new(),
-            line_info: Vec::new(),
+            line_info: Default::default(),
         };
         let o = Object { path: "/nonexistent.o".into(), license: None, kern_version: None, maps: Vec::new(), programs: Vec::new(), btf: None, parsed_btf: Default::default() };
         (o, p)

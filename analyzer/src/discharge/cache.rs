@@ -106,7 +106,7 @@ mod tests {
                 expected_attach_type: None,
                 insns: crate::insn::parse_program(insns).expect("parses"),
                 functions: vec![(0, "p".into())],
-                line_info: Vec::new(),
+                line_info: Default::default(),
             }],
             btf: None,
             parsed_btf: Default::default(),

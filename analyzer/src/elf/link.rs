@@ -399,7 +399,7 @@ pub(crate) fn link_program(
     let mut out = Linked {
         insns: Vec::new(),
         functions: Vec::new(),
-        line_info: Vec::new(),
+        line_info: Default::default(),
         poisons: Vec::new(),
     };
     let mut placed: Vec<(Piece, usize)> = Vec::new();

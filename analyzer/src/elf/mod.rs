@@ -148,7 +148,7 @@ pub fn load_object_bytes(path_label: &str, bytes: &[u8]) -> Result<Object, LoadE
             expected_attach_type,
             insns: linked.insns,
             functions: linked.functions,
-            line_info: linked.line_info,
+            line_info: linked.line_info.into(),
         });
     }
 

@@ -39,7 +39,7 @@ pub fn object_for_generated(gp: &GeneratedProgram, name: &str) -> Object {
             expected_attach_type: None,
             insns: gp.insns.clone(),
             functions,
-            line_info: Vec::new(),
+            line_info: Default::default(),
         }],
         btf: None,
         parsed_btf: Default::default(),

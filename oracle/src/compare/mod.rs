@@ -261,7 +261,7 @@ mod tests {
             error_state: None,
             error_states: Vec::new(),
             stats: Stats::default(),
-            line_info: Vec::new(),
+            line_info: Default::default(),
             insn_text: Vec::new(),
         }
     }

@@ -117,7 +117,7 @@ pub fn object(name: &str, prog_type: ProgType, insns: Vec<RawInsn>, maps: Vec<Ma
             expected_attach_type: None,
             insns,
             functions: vec![(0, name.into())],
-            line_info: vec![],
+            line_info: Default::default(),
         }],
         btf: None,
         parsed_btf: Default::default(),
