@@ -385,6 +385,37 @@ mod tests {
     }
 
     #[test]
+    fn packet_pointers_at_different_constant_offsets_stay_apart() {
+        // r4 = data + c, r1 = r4 + 2 for c in {56, 70}: joined, each register would get
+        // its own joined id and the check on r1 would no longer cover r4.
+        let at = |off: i32| {
+            let mut s = AbsState::entry();
+            for (r, o) in [(Reg::R4, off), (Reg::R1, off + 2)] {
+                let mut p = crate::state::Ptr::new(crate::state::PtrKind::Pkt);
+                p.off = o;
+                s.set_reg(r, RegState::Ptr(p));
+            }
+            s
+        };
+        let mut set = StateSet::single(at(56));
+        set.add(at(70));
+        assert_eq!(set.states.len(), 2);
+        assert_eq!(set.keys[0].group, set.keys[1].group);
+        // Pointers with a variable part are not keyed on their offset: one member.
+        let var_at = |off: i32| {
+            let mut s = AbsState::entry();
+            let mut p = crate::state::Ptr::new(crate::state::PtrKind::Pkt);
+            p.off = off;
+            p.var = lattices::Scalar::from_urange(0, 8);
+            s.set_reg(Reg::R4, RegState::Ptr(p));
+            s
+        };
+        let mut set = StateSet::single(var_at(56));
+        set.add(var_at(70));
+        assert_eq!(set.states.len(), 1);
+    }
+
+    #[test]
     fn constants_of_irrelevant_registers_do_not_keep_states_apart() {
         // Keyed on R1's value only: two offsets in R2 join, two in R1 stay apart.
         let mut set = StateSet::bottom_keyed_on(0b10);

@@ -104,6 +104,20 @@ pub struct ShapeKey {
     pub exact: u64,
 }
 
+/// The fixed offset of a packet pointer with no variable part, when small: states whose
+/// packet pointers sit at different constant offsets are kept apart like small
+/// constants (joining them would give each register its own joined id and lose that two
+/// registers differ by a constant, so a bounds check on one no longer covers the other:
+/// cilium `tail_nodeport_nat_ingress_ipv6` checks `r1 = r4 + 2` and reads through `r4`).
+fn packet_offset(r: &RegState) -> Option<u64> {
+    match r {
+        RegState::Ptr(p) if p.kind.is_packet() && p.var.const_value() == Some(0) => {
+            u64::try_from(p.off).ok().filter(|o| *o <= SMALL_CONST)
+        }
+        _ => None,
+    }
+}
+
 /// Largest constant `ShapeDetail::Constants` keeps apart (packet offsets and sizes).
 pub const SMALL_CONST: u64 = 0xffff;
 
@@ -192,6 +206,8 @@ impl AbsState {
                     if let Some(c) = s.const_value().filter(|c| *c <= SMALL_CONST) {
                         mix(&mut consts, c.rotate_left(7) ^ ((fi as u64) << 40) ^ ((ri as u64) << 32));
                     }
+                } else if let Some(off) = packet_offset(r) {
+                    mix(&mut consts, off.rotate_left(7) ^ ((fi as u64) << 40) ^ ((ri as u64) << 32) ^ (1 << 63));
                 }
             }
             for (k, slot) in f.stack.slots.iter() {
@@ -238,6 +254,8 @@ impl AbsState {
                         ShapeDetail::ZeroClass => mix(zero_class(s)),
                         _ => {}
                     }
+                } else if let (ShapeDetail::Constants, Some(off)) = (detail, packet_offset(r)) {
+                    mix(off.rotate_left(7) ^ (1 << 63));
                 }
             }
             // Spilled pointers too: a map pointer chosen per path lives on the stack.
