@@ -215,7 +215,14 @@ pub fn solve<A: Analysis>(
 impl<A: Analysis> Solver<'_, A> {
     /// Join over in-edges of the edge-transferred exit states (plus the entry state).
     fn pre(&self, v: NodeIndex) -> A::Domain {
-        let mut acc = if v == self.entry_node { self.analysis.entry_state() } else { A::Domain::bottom() };
+        self.pre_split(v, |_| false).0
+    }
+
+    /// `pre(v)` in two parts: what the edges from nodes outside `inside` bring (plus the
+    /// entry state), and what the edges from inside bring.
+    fn pre_split(&self, v: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> (A::Domain, A::Domain) {
+        let mut outside = if v == self.entry_node { self.analysis.entry_state() } else { A::Domain::bottom() };
+        let mut back = A::Domain::bottom();
         for e in self.g.edges_directed(v, Direction::Incoming) {
             let p = e.source();
             let Some(x) = self.exit.get(p.index()) else { continue };
@@ -224,10 +231,10 @@ impl<A: Analysis> Solver<'_, A> {
             }
             let s = self.analysis.transfer_edge(e.weight(), p, v, x);
             if !s.is_bottom() {
-                self.analysis.join_into(&mut acc, s);
+                self.analysis.join_into(if inside(p) { &mut back } else { &mut outside }, s);
             }
         }
-        acc
+        (outside, back)
     }
 
     /// `pre(h)` for a component head `h` entered from outside (`inside` tells the
@@ -236,19 +243,7 @@ impl<A: Analysis> Solver<'_, A> {
     /// component's entry and exit states when the analysis solved it ahead.
     #[allow(clippy::type_complexity)]
     fn seeded_pre(&self, h: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> (A::Domain, Option<Vec<(NodeIndex, A::Domain, A::Domain)>>) {
-        let mut outside = if h == self.entry_node { self.analysis.entry_state() } else { A::Domain::bottom() };
-        let mut back = A::Domain::bottom();
-        for e in self.g.edges_directed(h, Direction::Incoming) {
-            let p = e.source();
-            let Some(x) = self.exit.get(p.index()) else { continue };
-            if x.is_bottom() {
-                continue;
-            }
-            let s = self.analysis.transfer_edge(e.weight(), p, h, x);
-            if !s.is_bottom() {
-                self.analysis.join_into(if inside(p) { &mut back } else { &mut outside }, s);
-            }
-        }
+        let (outside, back) = self.pre_split(h, inside);
         let seed = self.analysis.seed_component(h, &outside);
         let mut acc = outside;
         if !back.is_bottom() {
