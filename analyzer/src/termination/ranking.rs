@@ -458,9 +458,15 @@ fn bound(s: &Solver, e: &BV, e2: &BV, w: u32, entry_max: Option<u64>) -> Option<
     let k = lo.max(1);
     // Largest e over states taking a back edge; e only decreases, so its value on entry
     // bounds it too.
-    let max = match (maximum(s, e, w), entry_max) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b)?,
+    // min(maximum, entry_max) without the bit-by-bit search when e can exceed the
+    // entry bound anyway (one query instead of up to 64).
+    let above_entry = entry_max.map(|b| b < limit && check_with(s, &e.bvugt(lit(b))) == SatResult::Sat);
+    let max = match (entry_max, above_entry) {
+        (Some(b), Some(true)) => b,
+        _ => match (maximum(s, e, w), entry_max) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        },
     };
     let min = minimum(s, e, w)?;
     let back_edges = (max.saturating_sub(min) / k).saturating_add(1);
