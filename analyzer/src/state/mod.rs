@@ -362,6 +362,15 @@ impl AbsState {
     /// it, since two pointers with different bases must never share a ranged id.
     fn rebase_joined_packet_pointers(&mut self, a: &AbsState, b: &AbsState) {
         let stale = crate::exec::STALE_ID;
+        // Rebased registers so far: (a's pointer, b's pointer, the rebased one). A later
+        // register that shares an id with one of them on both sides, at the same fixed
+        // distance and with the same variable part, shares its joined id too: in every
+        // execution of either side it is that pointer plus the distance, so a bounds
+        // check on one still covers the other (`r1 = r4 + 2; if r1 > end` then `*r4`).
+        let mut rebased_so_far: Vec<(Ptr, Ptr, Ptr)> = Vec::new();
+        // The registers to rebase, lowest fixed offset first, so that a register sharing
+        // an earlier one's id sits at a non-negative distance from it.
+        let mut todo: Vec<(usize, usize, Ptr, Ptr, Ptr)> = Vec::new();
         for fi in 0..self.frames.len() {
             for ri in 0..self.frames[fi].regs.len() {
                 let RegState::Ptr(joined) = self.frames[fi].regs[ri] else { continue };
@@ -377,26 +386,42 @@ impl AbsState {
                 if pa.kind != joined.kind || pb.kind != joined.kind {
                     continue;
                 }
-                let j = joined_pkt_id(fi, ri);
-                if a.holds_pkt_id_elsewhere(j, fi, ri) || b.holds_pkt_id_elsewhere(j, fi, ri) {
-                    continue;
-                }
-                let rel = |st: &AbsState, p: &Ptr| -> i64 {
-                    if p.id == stale {
-                        return 0;
-                    }
-                    st.pkt_range(crate::exec::range_key(p)) as i64 - p.off as i64
-                };
-                let mut rebased = joined;
-                rebased.id = j;
-                let key = crate::exec::range_key(&rebased);
-                let range = rel(a, pa).min(rel(b, pb)) + joined.off as i64;
-                self.pkt_ranges.remove(&key);
-                if range > 0 && rel(a, pa) > 0 && rel(b, pb) > 0 {
-                    self.pkt_ranges.insert(key, u32::try_from(range).unwrap_or(u32::MAX));
-                }
-                self.frames[fi].regs[ri] = RegState::Ptr(rebased);
+                todo.push((fi, ri, *pa, *pb, joined));
             }
+        }
+        todo.sort_by_key(|(_, _, pa, _, _)| pa.off);
+        for (fi, ri, pa, pb, joined) in todo {
+            let sibling = rebased_so_far.iter().find_map(|(ra, rb, rj)| {
+                let same_ids = pa.id == ra.id && pb.id == rb.id && pa.id != stale && pb.id != stale;
+                let same_var = pa.var == ra.var && pb.var == rb.var && ra.kind == pa.kind;
+                let d = i64::from(pa.off) - i64::from(ra.off);
+                let off = i32::try_from(i64::from(rj.off) + d).ok()?;
+                (same_ids && same_var && d == i64::from(pb.off) - i64::from(rb.off)).then_some(Ptr { off, ..*rj })
+            });
+            if let Some(shared) = sibling {
+                self.frames[fi].regs[ri] = RegState::Ptr(Ptr { maybe_null: joined.maybe_null, ..shared });
+                continue;
+            }
+            let j = joined_pkt_id(fi, ri);
+            if a.holds_pkt_id_elsewhere(j, fi, ri) || b.holds_pkt_id_elsewhere(j, fi, ri) {
+                continue;
+            }
+            let rel = |st: &AbsState, p: &Ptr| -> i64 {
+                if p.id == stale {
+                    return 0;
+                }
+                st.pkt_range(crate::exec::range_key(p)) as i64 - p.off as i64
+            };
+            let mut rebased = joined;
+            rebased.id = j;
+            let key = crate::exec::range_key(&rebased);
+            let range = rel(a, &pa).min(rel(b, &pb)) + joined.off as i64;
+            self.pkt_ranges.remove(&key);
+            if range > 0 && rel(a, &pa) > 0 && rel(b, &pb) > 0 {
+                self.pkt_ranges.insert(key, u32::try_from(range).unwrap_or(u32::MAX));
+            }
+            self.frames[fi].regs[ri] = RegState::Ptr(rebased);
+            rebased_so_far.push((pa, pb, rebased));
         }
     }
 
@@ -514,5 +539,32 @@ mod tests {
         let j = a.join(&b);
         let RegState::Ptr(p) = *j.reg(Reg(4)) else { panic!() };
         assert_eq!(j.pkt_range(crate::exec::range_key(&p)), 0);
+    }
+
+    #[test]
+    fn registers_at_a_fixed_distance_share_their_joined_id() {
+        // r4 = data + c, r1 = r4 + 2 (c = 56 or 70), 62 bytes proven: joined, r1 and r4
+        // share one id at distance 2, so a later check of r1 covers r4.
+        let a = with(&[(1, pkt(0, 58)), (4, pkt(0, 56))], &[(0, 62)]);
+        let b = with(&[(1, pkt(0, 72)), (4, pkt(0, 70))], &[(0, 62)]);
+        let j = a.join(&b);
+        let (RegState::Ptr(r1), RegState::Ptr(r4)) = (*j.reg(Reg(1)), *j.reg(Reg(4))) else { panic!() };
+        assert_eq!(r1.id, r4.id);
+        assert_eq!(r1.var, r4.var);
+        assert_eq!((r4.off, r1.off), (0, 2));
+        // b proved nothing past r4 (62 < 70 + 1): no range for the shared id.
+        assert_eq!(j.pkt_range(r4.id), 0);
+        // Both sides proved 2 bytes past r4: the shared id has them, r1 sees 0.
+        let a = with(&[(1, pkt(0, 58)), (4, pkt(0, 56))], &[(0, 58)]);
+        let b = with(&[(1, pkt(0, 72)), (4, pkt(0, 70))], &[(0, 72)]);
+        let j = a.join(&b);
+        let (RegState::Ptr(r1), RegState::Ptr(r4)) = (*j.reg(Reg(1)), *j.reg(Reg(4))) else { panic!() };
+        assert_eq!(r1.id, r4.id);
+        assert_eq!(j.pkt_range(r4.id), 2);
+        // Different distances on the two sides: separate ids.
+        let b = with(&[(1, pkt(0, 74)), (4, pkt(0, 70))], &[(0, 72)]);
+        let j = a.join(&b);
+        let (RegState::Ptr(r1), RegState::Ptr(r4)) = (*j.reg(Reg(1)), *j.reg(Reg(4))) else { panic!() };
+        assert_ne!(r1.id, r4.id);
     }
 }
