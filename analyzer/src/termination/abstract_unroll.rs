@@ -99,13 +99,13 @@ pub const SEED_MAX_BLOCK_VISITS: u64 = 4096;
 
 /// Loop unrolling for one program, shared by the fixpoint and the termination check.
 ///
-/// The fixpoint asks [`Unroller::seed`] for a loop head's first state when it enters a
-/// loop: the loop is run from its entry state as the kernel walks it, and the join of
-/// the head states over the passes is where the fixpoint starts (it then checks that
-/// state with one pass and goes on from there as usual, so the result is a post-fixpoint
-/// whatever the seed). A loop with constant bounds thus gets its exact invariant
-/// without widening. The termination check asks [`Unroller::head_visits`] for a bound;
-/// a seeding that ran the loop to its end from the same entry state answers it.
+/// The fixpoint asks [`Unroller::seed`] about a loop when it enters it: the loop is run
+/// from its entry state as the kernel walks it; a walk that ends is the loop's analysis
+/// (`Seed::Solved`), a walk that comes back to a covered head state gives the head's
+/// first state (`Seed::Head`, which the fixpoint iterates from). A loop with constant
+/// bounds thus gets exact states without widening. The termination check asks
+/// [`Unroller::head_visits`] for a bound; a walk that ended from the same entry state
+/// answers it.
 pub struct Unroller<'l> {
     cfg: &'l Cfg,
     /// Prepared bodies by head (None: not of the unrollable shape).
@@ -128,11 +128,10 @@ impl<'l> Unroller<'l> {
 
     /// What the fixpoint gets for loop `head` entered with state `entry` (from outside
     /// the loop): the loop is unrolled from `entry` within [`SEED_MAX_PASSES`] and
-    /// [`SEED_MAX_BLOCK_VISITS`]. When the unrolling ends (no state returns to the
-    /// head), the loop is solved: each block's exit states joined over the passes
-    /// and entry states joined over the passes (`Seed::Solved`; every block ran on every
-    /// state of every pass through `analysis`, so a recording analysis has checked them
-    /// all). When a pass brings back a head
+    /// [`SEED_MAX_BLOCK_VISITS`]. When the unrolling ends (no state returns to the head),
+    /// the loop is solved: each block's entry and exit states joined over the passes
+    /// (`Seed::Solved`; every block ran on every state of every pass through `analysis`,
+    /// so a recording analysis has checked them all). When a pass brings back a head
     /// state the join of the earlier ones covers, that join is the head's first state
     /// (`Seed::Head`). Otherwise nothing.
     pub fn seed<A>(&self, analysis: &A, head: NodeIndex, entry: &StateSet) -> Option<Seed<StateSet>>
