@@ -35,8 +35,10 @@ pub struct Config {
     /// since the start of its fixpoint); enforced only when the binary installs
     /// [`crate::fixpoint::mem_budget::CountingAlloc`] as its global allocator.
     pub max_memory: Option<u64>,
-    /// Start each loop's fixpoint from an unrolling of the loop, as the kernel walks it
-    /// (`termination::abstract_unroll::Unroller::seed`); off: from the entry state alone.
+    /// Walk each loop as the kernel does when the fixpoint reaches it
+    /// (`termination::abstract_unroll::Unroller::seed`): a walk that ends is the loop's
+    /// analysis, one that repeats a covered state seeds the loop's fixpoint; off: every
+    /// loop goes through the widening fixpoint from its entry state alone.
     pub seed_loops: bool,
 }
 
