@@ -8,7 +8,6 @@ use analyzer::verify::{verify_program, Config, ProgramResult, SmtMode, Verdict};
 use clap::ValueEnum;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -29,12 +28,6 @@ pub(crate) struct Options {
     pub memory_limit: u64,
 }
 
-/// A program to analyse: object index and program index.
-struct Job {
-    obj: usize,
-    prog: usize,
-}
-
 pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let files = object_files(&o.paths)?;
     let start = Instant::now();
@@ -46,36 +39,6 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         let _ = analyzer::abi::btf_access::kernel();
     });
     let pool = rayon::ThreadPoolBuilder::new().num_threads(o.jobs.unwrap_or(0)).build()?;
-    // Objects load in parallel too (in file order in the results).
-    let loaded: Vec<Result<analyzer::object::Object, String>> = pool.install(|| {
-        files
-            .par_iter()
-            .map(|f| match catch_unwind(|| analyzer::elf::load_object(f)) {
-                Ok(Ok(obj)) => Ok(obj),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("internal error: the loader panicked".into()),
-            })
-            .collect()
-    });
-    let mut objects = Vec::new();
-    let mut load_errors: Vec<(String, String)> = Vec::new();
-    for (f, r) in files.iter().zip(loaded) {
-        match r {
-            Ok(obj) => objects.push(obj),
-            Err(e) => load_errors.push((f.display().to_string(), e)),
-        }
-    }
-    let jobs: Vec<Job> = objects
-        .iter()
-        .enumerate()
-        .flat_map(|(oi, obj)| {
-            obj.programs
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| o.prog.as_ref().is_none_or(|n| &p.name == n))
-                .map(move |(pi, _)| Job { obj: oi, prog: pi })
-        })
-        .collect();
     let config = Config {
         // JSON and SARIF need only the failing paths' states, which every analysis records.
         collect_states: o.log_level >= 1,
@@ -83,8 +46,9 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         max_memory: (o.memory_limit > 0).then(|| o.memory_limit << 20),
         ..Config::default()
     };
-    let bar = if std::io::stderr().is_terminal() && jobs.len() > 1 {
-        let b = ProgressBar::new(jobs.len() as u64);
+    // The bar's length grows as objects load.
+    let bar = if std::io::stderr().is_terminal() && files.len() > 1 {
+        let b = ProgressBar::new(0);
         b.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}").expect("valid template"));
         Some(b)
     } else {
@@ -93,21 +57,52 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     let smt = smt_mode(o.smt);
     // One query cache for the whole run, shared by the threads.
     let cache = analyzer::discharge::QueryCache::new();
-    // Largest programs first, so the long ones do not end up last on one thread.
-    let size = |j: &Job| objects[j.obj].programs.get(j.prog).map_or(0, |p| p.insns.len());
-    let results: Vec<ProgramResult> = crate::schedule::largest_first(&pool, &jobs, size, |j| {
-        let obj = &objects[j.obj];
+    // Objects load and programs run in one pipeline: a free thread loads the next object
+    // (largest file first) while any is left, then analyses the largest program left, so
+    // no thread waits for the others' last loads; results come back in file and program
+    // order.
+    let file_size = |f: &std::path::PathBuf| std::fs::metadata(f).map_or(0, |m| m.len() as usize);
+    let load = |f: &std::path::PathBuf| match catch_unwind(|| analyzer::elf::load_object(f)) {
+        Ok(Ok(obj)) => Ok(obj),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("internal error: the loader panicked".to_string()),
+    };
+    let tasks = |obj: &analyzer::object::Object| -> Vec<(usize, usize)> {
+        let ts: Vec<(usize, usize)> = obj
+            .programs
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| o.prog.as_ref().is_none_or(|n| &p.name == n))
+            .map(|(pi, p)| (pi, expected_cost(p)))
+            .collect();
+        if let Some(b) = &bar {
+            b.inc_length(ts.len() as u64);
+        }
+        ts
+    };
+    let run = |obj: &analyzer::object::Object, pi: usize| {
         let r = catch_unwind(AssertUnwindSafe(|| {
-            let mut r = verify_program(obj, j.prog, &config);
-            analyzer::verify::discharge_with(obj, j.prog, &mut r, smt, &cache);
+            let mut r = verify_program(obj, pi, &config);
+            analyzer::verify::discharge_with(obj, pi, &mut r, smt, &cache);
             r
         }))
-        .unwrap_or_else(|_| panicked(obj, j.prog));
+        .unwrap_or_else(|_| panicked(obj, pi));
         if let Some(b) = &bar {
             b.inc(1);
         }
         r
-    });
+    };
+    let done = crate::schedule::load_then_largest_first(&pool, &files, file_size, load, tasks, run);
+    let mut objects = Vec::new();
+    let mut load_errors: Vec<(String, String)> = Vec::new();
+    let mut results: Vec<ProgramResult> = Vec::new();
+    for (f, (loaded, rs)) in files.iter().zip(done) {
+        match loaded {
+            Ok(obj) => objects.push(obj),
+            Err(e) => load_errors.push((f.display().to_string(), e)),
+        }
+        results.extend(rs);
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -148,6 +143,16 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A program's expected analysis cost, for scheduling: its size, and much more with a
+/// backward jump (a loop may take Z3 hundreds of milliseconds whatever its size, and
+/// started last it would finish last).
+fn expected_cost(p: &analyzer::object::Program) -> usize {
+    const LOOP_COST: usize = 100_000;
+    let is_jump = |code: u8| matches!(code & 0x07, 0x05 | 0x06) && code & 0xf0 != 0x80 && code & 0xf0 != 0x90;
+    let backward = p.insns.iter().any(|i| is_jump(i.code) && i.off < 0);
+    p.insns.len() + if backward { LOOP_COST } else { 0 }
 }
 
 /// The library's mode for the CLI's `--smt` value (by its name: `off`, `discharge`, `full`).
