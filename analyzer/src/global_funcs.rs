@@ -71,7 +71,7 @@ pub fn global_functions(obj: &Object, prog: &Program) -> Vec<GlobalFunc> {
             if params.len() > 5 {
                 return None;
             }
-            let kinds: Option<Vec<ParamKind>> = params.iter().map(|p| param_kind(&btf, p.type_id)).collect();
+            let kinds: Option<Vec<ParamKind>> = params.iter().map(|p| param_kind(btf, p.type_id)).collect();
             Some(GlobalFunc { start: *start, name: name.clone(), params: kinds? })
         })
         .collect()

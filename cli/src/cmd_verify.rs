@@ -43,7 +43,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
         // JSON and SARIF need only the failing paths' states, which every analysis records.
         collect_states: o.log_level >= 1,
         timeout: Some(Duration::from_secs_f64(o.timeout.max(0.0))),
-        max_memory: (o.memory_limit > 0).then(|| o.memory_limit << 20),
+        max_memory: (o.memory_limit > 0).then_some(o.memory_limit << 20),
         ..Config::default()
     };
     // The bar's length grows as objects load.

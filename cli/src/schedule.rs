@@ -31,13 +31,14 @@ pub(crate) fn load_then_largest_first<I: Sync, O: Send + Sync, E: Send + Sync, R
     let loads_done = AtomicUsize::new(0);
     let loaded: Vec<OnceLock<Result<O, E>>> = (0..inputs.len()).map(|_| OnceLock::new()).collect();
     // Ready tasks: (cost, input, task), largest cost first, then input and task order.
-    let ready: Mutex<BinaryHeap<(usize, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>)>> = Mutex::new(BinaryHeap::new());
+    type Ready = BinaryHeap<(usize, std::cmp::Reverse<usize>, std::cmp::Reverse<usize>)>;
+    let ready: Mutex<Ready> = Mutex::new(BinaryHeap::new());
     let results: Mutex<Vec<Vec<(usize, R)>>> = Mutex::new((0..inputs.len()).map(|_| Vec::new()).collect());
     pool.broadcast(|_| loop {
         let k = next_input.fetch_add(1, Ordering::Relaxed);
         if let Some(&i) = order.get(k) {
             let o = load(&inputs[i]);
-            let ts = o.as_ref().map(|o| tasks(o)).unwrap_or_default();
+            let ts = o.as_ref().map(&tasks).unwrap_or_default();
             // The object is in place before its tasks can be taken.
             let _ = loaded[i].set(o);
             ready.lock().unwrap_or_else(|e| e.into_inner()).extend(ts.into_iter().map(|(t, c)| (c, std::cmp::Reverse(i), std::cmp::Reverse(t))));
