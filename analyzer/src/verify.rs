@@ -92,7 +92,9 @@ pub struct InsnTrace {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Stats {
     pub insns: usize,
-    /// Instructions executed by the analysis (block visits x block length).
+    /// What the log's `processed N insns` line prints: the instructions of the reachable
+    /// blocks, each counted once (or the fixpoint's block visits, if more). Stable under
+    /// changes of the iteration strategy; `insns_processed` counts the work.
     pub processed: u64,
     pub node_visits: u64,
     /// Instructions executed by the fixpoint over all block visits, one per member state
