@@ -178,3 +178,28 @@ fn print_table(results: &[ProgramResult], _objects: &[analyzer::object::Object])
         println!("{}\t{}\t{}\t{}\t{}\t{}", r.file, r.section, r.name, r.stats.insns, r.verdict.as_str(), first);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(text: &str) -> analyzer::object::Program {
+        analyzer::object::Program {
+            section: "xdp".into(),
+            name: "p".into(),
+            prog_type: analyzer::prog_type::ProgType::Xdp,
+            expected_attach_type: None,
+            insns: analyzer::insn::parse_program(text).expect("parses"),
+            functions: vec![(0, "p".into())],
+            line_info: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_loop_counts_as_expensive_whatever_its_size() {
+        let straight = program("r0 = 0\nif r0 > 3 goto pc+1\nr0 = 1\nexit\n");
+        let looping = program("r0 = 0\nr0 += 1\nif r0 < 3 goto pc-2\nexit\n");
+        assert_eq!(expected_cost(&straight), 4);
+        assert!(expected_cost(&looping) > 10_000);
+    }
+}
