@@ -150,8 +150,7 @@ pub(crate) fn run(o: &Options) -> Result<ExitCode> {
 /// started last it would finish last).
 fn expected_cost(p: &analyzer::object::Program) -> usize {
     const LOOP_COST: usize = 100_000;
-    let is_jump = |code: u8| matches!(code & 0x07, 0x05 | 0x06) && code & 0xf0 != 0x80 && code & 0xf0 != 0x90;
-    let backward = p.insns.iter().any(|i| is_jump(i.code) && i.off < 0);
+    let backward = p.insns.iter().any(|i| i.jump_offset().is_some_and(|o| o < 0));
     p.insns.len() + if backward { LOOP_COST } else { 0 }
 }
 

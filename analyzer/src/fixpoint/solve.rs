@@ -245,14 +245,16 @@ impl<A: Analysis> Solver<'_, A> {
     fn seeded_pre(&self, h: NodeIndex, inside: impl Fn(NodeIndex) -> bool) -> (A::Domain, Option<Vec<(NodeIndex, A::Domain, A::Domain)>>) {
         let (outside, back) = self.pre_split(h, inside);
         let seed = self.analysis.seed_component(h, &outside);
+        if let Some(Seed::Solved(states)) = seed {
+            // The head's state comes with the rest: no join needed.
+            return (outside, Some(states));
+        }
         let mut acc = outside;
         if !back.is_bottom() {
             self.analysis.join_into(&mut acc, back);
         }
-        match seed {
-            Some(Seed::Head(d)) => self.analysis.join_into(&mut acc, d),
-            Some(Seed::Solved(exits)) => return (acc, Some(exits)),
-            None => {}
+        if let Some(Seed::Head(d)) = seed {
+            self.analysis.join_into(&mut acc, d);
         }
         (acc, None)
     }

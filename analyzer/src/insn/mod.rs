@@ -46,6 +46,18 @@ impl RawInsn {
         }
     }
 
+    /// The pc-relative offset of a jump (`goto`, conditional jumps, `gotol` with its
+    /// 32-bit offset in `imm`), not of calls or exits; `None` for other instructions.
+    pub fn jump_offset(&self) -> Option<i64> {
+        use decode::opcode::{class, op, BPF_CALL, BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32};
+        match (class(self.code), op(self.code)) {
+            (BPF_JMP | BPF_JMP32, BPF_CALL | BPF_EXIT) => None,
+            (BPF_JMP32, BPF_JA) => Some(i64::from(self.imm)),
+            (BPF_JMP | BPF_JMP32, _) => Some(i64::from(self.off)),
+            _ => None,
+        }
+    }
+
     /// The 8 little-endian bytes of this instruction.
     pub fn to_bytes(self) -> [u8; 8] {
         let off = self.off.to_le_bytes();
@@ -279,5 +291,18 @@ impl Insn {
             Insn::Jmp { off, .. } => Some(pc as i64 + 1 + off as i64),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jump_offsets_of_raw_instructions() {
+        let insns = parse::parse_program("goto pc-3\nif r1 > r2 goto pc+4\ngotol pc-7\ncall bpf_map_lookup_elem#1\nexit\nr0 = 1\n")
+            .expect("parses");
+        let offs: Vec<Option<i64>> = insns.iter().map(RawInsn::jump_offset).collect();
+        assert_eq!(offs, vec![Some(-3), Some(4), Some(-7), None, None, None]);
     }
 }

@@ -202,14 +202,14 @@ impl StateSet {
     /// the solver passes `by_key` only in the first `KEYED_WIDENING_ROUNDS` rounds.
     fn widen_by(&self, newer: &Self, t: &Thresholds, by_key: bool) -> Self {
         // Each member's (group, exact) key in this set's keying.
-        let keyed = |set: &StateSet| -> Vec<ShapeKey> {
-            if set.relevant == self.relevant {
-                set.keys.clone()
+        fn keyed<'s>(this: &StateSet, set: &'s StateSet) -> std::borrow::Cow<'s, [ShapeKey]> {
+            if set.relevant == this.relevant {
+                std::borrow::Cow::Borrowed(&set.keys[..])
             } else {
-                set.states.iter().map(|s| self.key(s)).collect()
+                std::borrow::Cow::Owned(set.states.iter().map(|s| this.key(s)).collect())
             }
-        };
-        let (old_keys, new_keys) = (keyed(self), keyed(newer));
+        }
+        let (old_keys, new_keys) = (keyed(self, self), keyed(self, newer));
         // Groups widened member by member.
         let mut small: Vec<u64> = Vec::new();
         if by_key {
@@ -384,32 +384,31 @@ mod tests {
         assert!(!set.add(with(Reg::R2, RegState::constant(38))));
     }
 
+    /// A state whose registers hold packet pointers at these fixed offsets, with variable
+    /// part `var`.
+    fn pkt_state(regs: &[(Reg, i32)], var: lattices::Scalar) -> AbsState {
+        let mut s = AbsState::entry();
+        for (r, off) in regs {
+            let mut p = crate::state::Ptr::new(crate::state::PtrKind::Pkt);
+            p.off = *off;
+            p.var = var;
+            s.set_reg(*r, RegState::Ptr(p));
+        }
+        s
+    }
+
     #[test]
     fn packet_pointers_at_different_constant_offsets_stay_apart() {
         // r4 = data + c, r1 = r4 + 2 for c in {56, 70}: joined, each register would get
         // its own joined id and the check on r1 would no longer cover r4.
-        let at = |off: i32| {
-            let mut s = AbsState::entry();
-            for (r, o) in [(Reg::R4, off), (Reg::R1, off + 2)] {
-                let mut p = crate::state::Ptr::new(crate::state::PtrKind::Pkt);
-                p.off = o;
-                s.set_reg(r, RegState::Ptr(p));
-            }
-            s
-        };
+        let fixed = lattices::Scalar::constant(0);
+        let at = |off: i32| pkt_state(&[(Reg::R4, off), (Reg::R1, off + 2)], fixed);
         let mut set = StateSet::single(at(56));
         set.add(at(70));
         assert_eq!(set.states.len(), 2);
         assert_eq!(set.keys[0].group, set.keys[1].group);
         // Pointers with a variable part are not keyed on their offset: one member.
-        let var_at = |off: i32| {
-            let mut s = AbsState::entry();
-            let mut p = crate::state::Ptr::new(crate::state::PtrKind::Pkt);
-            p.off = off;
-            p.var = lattices::Scalar::from_urange(0, 8);
-            s.set_reg(Reg::R4, RegState::Ptr(p));
-            s
-        };
+        let var_at = |off: i32| pkt_state(&[(Reg::R4, off)], lattices::Scalar::from_urange(0, 8));
         let mut set = StateSet::single(var_at(56));
         set.add(var_at(70));
         assert_eq!(set.states.len(), 1);
